@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import ApiKey, LedgerEntry, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "email", "tier", "credits", "is_staff", "date_joined")
+    list_filter = ("tier", "is_staff", "is_active")
+    readonly_fields = ("credits",)
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Studio", {"fields": ("tier", "credits")}))
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "kind", "amount", "balance_after", "generation_public_id", "note")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "generation_public_id", "note")
+    raw_id_fields = ("user", "generation")
+
+    # Balances change only through accounts.ledger (the grantcredits command).
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    search_fields = ("name", "prefix", "user__username")
+    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+    raw_id_fields = ("user",)

@@ -1,0 +1,154 @@
+"""Image files: encoding with embedded parameters, storage, and signed, expiring links.
+
+Files go through Django's storage API, so `STUDIO_STORAGE=s3` moves them to S3-compatible
+storage without code changes. Links are signed tokens naming the generation, the file
+kind and an expiry; the file view refuses a bad signature (403) and an expired one (410).
+With a storage that signs its own URLs (S3), the link is the storage's presigned URL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from PIL import Image, PngImagePlugin
+
+from generations.models import Generation
+
+THUMBNAIL_SIZE = 384
+KINDS = {"png": "image/png", "webp": "image/webp", "thumbnail": "image/webp"}
+_SIGNER_SALT = "studio.files"
+
+
+class LinkInvalid(Exception):
+    pass
+
+
+class LinkExpired(Exception):
+    pass
+
+
+def now() -> float:
+    """The clock links are checked against (tests move it)."""
+    return time.time()
+
+
+def a1111_parameters(params: dict[str, Any]) -> str:
+    """The `parameters` text chunk as AUTOMATIC1111 writes it, which image browsers read."""
+    details = {
+        "Steps": 1,
+        "Sampler": params["engine"],
+        "Seed": params["seed"],
+        "Size": f"{params['width']}x{params['height']}",
+        "Model": params["model"],
+        "Style": params["style"],
+        "Aspect ratio": params["aspect_ratio"],
+        "Deep thinking": params["deep_thinking"],
+    }
+    if params["colors"]:
+        details["Colors"] = " ".join(params["colors"])
+    line = ", ".join(f"{key}: {value}" for key, value in details.items())
+    return f"{params['prompt']}\nNegative prompt: \n{line}"
+
+
+def encode_png(image: Image.Image, params: dict[str, Any]) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", a1111_parameters(params))
+    info.add_itxt("studio", json.dumps(params, sort_keys=True, separators=(",", ":")))
+    out = io.BytesIO()
+    image.save(out, format="PNG", pnginfo=info, compress_level=6)
+    return out.getvalue()
+
+
+def encode_webp(image: Image.Image, *, quality: int = 90) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="WEBP", quality=quality, method=4)
+    return out.getvalue()
+
+
+def encode_thumbnail(image: Image.Image) -> bytes:
+    thumb = image.copy()
+    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    return encode_webp(thumb, quality=80)
+
+
+def file_name(generation: Generation, kind: str) -> str:
+    stamp = generation.created_at.strftime("%Y/%m")
+    suffix = {"png": ".png", "webp": ".webp", "thumbnail": ".thumb.webp"}[kind]
+    return f"generations/{stamp}/{generation.public_id}{suffix}"
+
+
+def save_images(generation: Generation, image: Image.Image, params: dict[str, Any]) -> dict[str, Any]:
+    """Write PNG, WebP and thumbnail; returns their storage names (and the PNG's size).
+
+    Names derive from the public id, so a retried render overwrites rather than orphans.
+    """
+    png = encode_png(image, params)
+    blobs = {"png": png, "webp": encode_webp(image), "thumbnail": encode_thumbnail(image)}
+    names: dict[str, Any] = {}
+    for kind, data in blobs.items():
+        name = file_name(generation, kind)
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        names[kind] = default_storage.save(name, ContentFile(data))
+    names["png_size"] = len(png)
+    return names
+
+
+def delete_images(generation: Generation) -> None:
+    for name in (generation.image_png, generation.image_webp, generation.thumbnail):
+        if name and default_storage.exists(name):
+            default_storage.delete(name)
+
+
+def storage_signs_urls() -> bool:
+    return getattr(default_storage, "querystring_auth", False)
+
+
+def make_token(generation: Generation, kind: str, *, ttl: int | None = None) -> str:
+    ttl = settings.STUDIO_LINK_TTL_SECONDS if ttl is None else ttl
+    payload = {"g": generation.public_id, "k": kind, "e": int(now()) + ttl}
+    return signing.dumps(payload, salt=_SIGNER_SALT, compress=False)
+
+
+def read_token(token: str) -> tuple[str, str]:
+    """(public_id, kind) for a valid, unexpired token."""
+    try:
+        payload = signing.loads(token, salt=_SIGNER_SALT)
+        public_id, kind, expires = payload["g"], payload["k"], int(payload["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise LinkInvalid("This link is not valid.") from exc
+    if kind not in KINDS:
+        raise LinkInvalid("This link is not valid.")
+    if now() >= expires:
+        raise LinkExpired("This link has expired. Request the image again for a fresh link.")
+    return public_id, kind
+
+
+_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+def download_filename(generation: Generation, kind: str) -> str:
+    """A readable file name from the prompt: 'a-serene-mountain-landscape-img_ab12.png'."""
+    words = _UNSAFE.sub("-", generation.prompt.lower()).strip("-")[:60].rstrip("-") or "image"
+    ext = "png" if kind == "png" else "webp"
+    return f"{words}-{generation.public_id[-6:]}.{ext}"
+
+
+def signed_url(generation: Generation, kind: str, *, base_url: str = "") -> str:
+    """An absolute, expiring link to one of a completed generation's files."""
+    name = {"png": generation.image_png, "webp": generation.image_webp, "thumbnail": generation.thumbnail}[kind]
+    if not name:
+        return ""
+    if storage_signs_urls():
+        return default_storage.url(name)
+    path = reverse("files:get", args=[make_token(generation, kind), download_filename(generation, kind)])
+    return f"{(settings.STUDIO_PUBLIC_URL or base_url).rstrip('/')}{path}"

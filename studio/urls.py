@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from generations import files
+from studio.health import healthz
+
+file_patterns = ([path("<str:token>/<str:filename>", files.get_file, name="get")], "files")
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("files/", include(file_patterns)),
+]

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from accounts import services as account_services
+from accounts.models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+_names = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    """make_user(tier="pro", credits=1000): a user created as signup does."""
+
+    def make(username: str | None = None, *, tier: str = "free", credits: int | None = None) -> User:
+        from django.db import transaction
+
+        from accounts import ledger
+
+        user = account_services.create_user(
+            username=username or f"user{next(_names)}", password="pass-word-123", tier=tier
+        )
+        if credits is not None:
+            with transaction.atomic():
+                ledger.set_balance(user=user, target=credits)
+        user.refresh_from_db()
+        return user
+
+    return make
+
+
+def wait_for(
+    predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.05, message: str = ""
+) -> object:
+    """Poll until `predicate()` is truthy; fail the test with `message` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message or predicate}")
+        time.sleep(interval)
+
+
+class WorkerProcess:
+    """A real `celery worker` subprocess on the test database and broker folders."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "studio", "worker", "--pool", "solo", "--without-gossip",
+             "--without-mingle", "--without-heartbeat", "-Q", "render,webhooks,default", "--loglevel", "INFO",
+             *(["-B", "-s", str(Path(self.env["STUDIO_VAR_DIR"]) / f"beat-{time.monotonic_ns()}")]
+               if self.env.get("WITH_BEAT") else [])],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the worker gets no chance to clean up, as in a crash or OOM kill."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def worker_env(transactional_db, settings, tmp_path) -> dict[str, str]:
+    """Environment for a worker subprocess: the test database, media root and broker."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        STUDIO_SQLITE_PATH=str(connection.settings_dict["NAME"]),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture
+def start_worker(worker_env, tmp_path) -> Iterator[Callable[..., WorkerProcess]]:
+    """start_worker(**env): start a worker subprocess; every one is stopped after the test."""
+    workers: list[WorkerProcess] = []
+
+    def start(**extra_env: str) -> WorkerProcess:
+        worker = WorkerProcess({**worker_env, **extra_env}, tmp_path / f"worker-{len(workers)}.log").start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

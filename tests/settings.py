@@ -1,0 +1,26 @@
+"""Settings for the test suite: the real settings, in a private folder per test process.
+
+The folder is put in the environment before the real settings load, so worker and
+server subprocesses started by tests inherit it and share the broker folders and files.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("STUDIO_VAR_DIR", tempfile.mkdtemp(prefix="studio-test-"))
+os.environ.setdefault("STUDIO_BLOCKED_TERMS", "nsfw,gore,forbiddenword")
+
+from studio.settings import *  # noqa: F403
+from studio.settings import DATABASES, VAR_DIR
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not :memory:, so worker processes started by a test see the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WHITENOISE_USE_FINDERS = True
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STUDIO_ENGINES = {**STUDIO_ENGINES, "fake": "tests.fakes.FakeEngine"}  # noqa: F405
+
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
