@@ -181,3 +181,17 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.key}"
+
+
+class Star(models.Model):
+    """A user's star on a generation (per user, so team members star independently)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="stars")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "generation"], name="star_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ★ {self.generation}"

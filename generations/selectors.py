@@ -1,0 +1,164 @@
+"""Everything that reads generations for a page or an endpoint.
+
+Visibility lives here: a selector returns only what the user may see, and
+`generation_for_user` raises Http404 for anyone else's (404, not 403: an id that
+exists is not confirmed to a stranger).
+"""
+
+from __future__ import annotations
+
+import base64
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
+from generations.models import UNFINISHED, Batch, Generation, Stage, Star
+
+DEFAULT_ESTIMATE_SECONDS = 10.0
+_estimates: dict[tuple[str, bool], tuple[float, float]] = {}
+
+
+def visible_generations(user: User) -> QuerySet[Generation]:
+    return Generation.objects.filter(user=user)
+
+
+def generation_for_user(user: User, public_id: str) -> Generation:
+    generation = visible_generations(user).select_related("batch").filter(public_id=public_id).first()
+    if generation is None:
+        raise Http404(f"No image with task_id {public_id!r}.")
+    return generation
+
+
+def batch_for_user(user: User, public_id: str) -> Batch:
+    batch = Batch.objects.filter(user=user, public_id=public_id).first()
+    if batch is None:
+        raise Http404(f"No batch with batch_id {public_id!r}.")
+    return batch
+
+
+def batch_items(batch: Batch) -> list[Generation]:
+    return list(batch.generations.order_by("batch_index"))
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(generation: Generation) -> str:
+    raw = f"{generation.created_at.isoformat()}|{generation.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, pk = raw.split("|")
+        when = parse_datetime(stamp)
+        if when is None:
+            raise ValueError(stamp)
+        return when, int(pk)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor("cursor is not valid; use next_cursor from the previous page.") from exc
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Generation]
+    next_cursor: str | None
+
+
+STATUS_FILTERS = {
+    "processing": Q(stage__in=UNFINISHED),
+    "completed": Q(stage=Stage.COMPLETED),
+    "failed": Q(stage=Stage.FAILED),
+    "canceled": Q(stage=Stage.CANCELED),
+}
+
+
+def history(
+    user: User,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    status: str | None = None,
+    query: str | None = None,
+    style: str | None = None,
+    aspect_ratio: str | None = None,
+    starred: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page:
+    """The user's generations, newest first, keyset-paged: a page never shifts when new
+    images arrive, because the cursor names the last row seen, not an offset."""
+    qs = visible_generations(user)
+    if status:
+        qs = qs.filter(STATUS_FILTERS[status])
+    if query:
+        for word in query.split():
+            qs = qs.filter(prompt__icontains=word)
+    if style:
+        qs = qs.filter(style=style)
+    if aspect_ratio:
+        qs = qs.filter(aspect_ratio=aspect_ratio)
+    if starred:
+        qs = qs.filter(Exists(Star.objects.filter(user=user, generation=OuterRef("pk"))))
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    if until:
+        qs = qs.filter(created_at__lt=until)
+    if cursor:
+        when, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, pk__lt=pk))
+    rows = list(qs.order_by("-created_at", "-pk")[: limit + 1])
+    items = rows[:limit]
+    return Page(items=items, next_cursor=encode_cursor(items[-1]) if len(rows) > limit else None)
+
+
+def estimate_seconds(model: str, deep_thinking: bool) -> float:
+    """Typical submit-to-completed time, from the last 50 completed images of this kind."""
+    key = (model, deep_thinking)
+    cached = _estimates.get(key)
+    if cached and time.monotonic() - cached[1] < 5:
+        return cached[0]
+    recent = (
+        Generation.objects.filter(stage=Stage.COMPLETED, model=model, deep_thinking=deep_thinking)
+        .order_by("-finished_at")
+        .values_list("created_at", "finished_at")[:50]
+    )
+    durations = [(done - made).total_seconds() for made, done in recent if done]
+    value = statistics.median(durations) if durations else DEFAULT_ESTIMATE_SECONDS
+    _estimates[key] = (value, time.monotonic())
+    return value
+
+
+def estimated_remaining(generation: Generation) -> float:
+    """Seconds left: from progress while rendering, else the typical time less what has passed."""
+    now = timezone.now()
+    if generation.is_finished:
+        return 0.0
+    if generation.stage == Stage.RENDERING and generation.started_at and generation.progress > 0.05:
+        spent = (now - generation.started_at).total_seconds()
+        return max(0.0, spent * (1 - generation.progress) / generation.progress)
+    typical = estimate_seconds(generation.model, generation.deep_thinking)
+    return max(1.0, typical - (now - generation.created_at).total_seconds())
+
+
+def queue_position(generation: Generation) -> int | None:
+    """1 for next in line; None once a worker has it."""
+    if generation.stage != Stage.QUEUED:
+        return None
+    ahead = Generation.objects.filter(stage=Stage.QUEUED).filter(
+        Q(enqueued_at__lt=generation.enqueued_at) | Q(enqueued_at=generation.enqueued_at, pk__lt=generation.pk)
+    )
+    return ahead.count() + 1
+
+
+def is_starred(user: User, generation: Generation) -> bool:
+    return Star.objects.filter(user=user, generation=generation).exists()
