@@ -193,9 +193,6 @@ STUDIO_SWEEP_INTERVAL_SECONDS = env_float("STUDIO_SWEEP_INTERVAL_SECONDS", 15.0)
 # Engine name -> class. Operators may add their own.
 STUDIO_ENGINES = {
     "typeset": "generations.engines.typeset.TypesetEngine",
-    "diffusers": "generations.engines.diffusers.DiffusersEngine",
-    "ark": "generations.engines.upstream.ArkEngine",
-    "openai": "generations.engines.upstream.OpenAIImagesEngine",
 }
 # Public model id -> engine and its options. STUDIO_MODELS_JSON replaces the catalog,
 # e.g. '{"seedream-5.0-lite": {"engine": "ark", "options": {"api_key": "..."}}}'.

@@ -10,4 +10,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("files/", include(file_patterns)),
+    path("accounts/", include("accounts.urls")),
+    path("", include("generations.urls")),
 ]
