@@ -1,0 +1,96 @@
+"""The management commands people and scripts use."""
+
+import subprocess
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from accounts import ledger
+from accounts.models import User
+from generations.models import Generation
+from tests.conftest import ROOT
+
+
+def test_createuser_creates_a_user_like_signup_and_sets_the_balance_through_the_ledger(db, capsys):
+    call_command("createuser", "dana", "--password", "s3cret-pass!", "--tier", "pro", "--credits", "1000")
+    user = User.objects.get(username="dana")
+    assert user.tier == "pro" and user.check_password("s3cret-pass!")
+    assert ledger.balance(user) == 1000 == ledger.ledger_total(user)
+    assert list(user.ledger.order_by("id").values_list("kind", "amount")) == [("signup", 50), ("grant", 950)]
+    assert "1000 credits" in capsys.readouterr().out
+
+
+def test_createuser_refuses_an_existing_name(make_user):
+    make_user("dana")
+    with pytest.raises(CommandError, match="exists"):
+        call_command("createuser", "dana", "--password", "x-pass-word")
+
+
+def test_grantcredits_adds_through_the_ledger_and_sets_the_tier(make_user):
+    user = make_user("eve")
+    call_command("grantcredits", "eve", "70", "--tier", "starter")
+    user.refresh_from_db()
+    assert (user.tier, user.credits) == ("starter", 120)
+    assert ledger.ledger_total(user) == 120
+
+
+def test_grantcredits_cannot_take_a_balance_below_zero(make_user):
+    user = make_user("eve")
+    with pytest.raises(CommandError, match="balance is 50"):
+        call_command("grantcredits", "eve", "-51")
+    assert ledger.balance(user) == 50
+
+
+@override_settings(STUDIO_MODELS={"seedream-5.0-lite": {"engine": "fake", "options": {}}})
+def test_generate_goes_through_the_service_and_reports_the_task(make_user, capsys):
+    user = make_user("fay")
+    call_command("generate", "A red barn", "--user", "fay", "--aspect-ratio", "16:9", "--colors", "#ff0000,#00f")
+    g = Generation.objects.get(user=user)
+    assert (g.aspect_ratio, g.colors, g.status) == ("16:9", ["#ff0000", "#0000ff"], "processing")
+    out = capsys.readouterr().out
+    assert f"{g.public_id} processing" in out
+    assert "credits remaining: 43" in out
+
+
+def test_generate_reports_a_bad_field_and_creates_nothing(make_user):
+    make_user("fay")
+    with pytest.raises(CommandError, match="aspect_ratio: Aspect ratio '2:1' is not supported"):
+        call_command("generate", "A red barn", "--user", "fay", "--aspect-ratio", "2:1")
+    assert not Generation.objects.exists()
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_generate_wait_shows_progress_then_the_task_status_and_png_path(make_user, start_worker, worker_env):
+    make_user("gus")
+    start_worker()
+    result = subprocess.run(
+        [sys.executable, "manage.py", "generate", "Poster 'HELLO'", "--user", "gus", "--wait", "--timeout", "60"],
+        cwd=ROOT, env=worker_env, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    g = Generation.objects.get()
+    assert g.status == "completed"
+    assert "100.0%" in result.stderr and "1/1" in result.stderr
+    line = result.stdout.splitlines()[0]
+    assert line.startswith(f"{g.public_id} completed /") and line.endswith(".png")
+
+
+def test_healthz_says_the_database_and_broker_answer(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_healthz_says_so_when_the_broker_is_down(client, db, monkeypatch):
+    from studio import health
+
+    def down():
+        raise ConnectionRefusedError("broker refused")
+
+    monkeypatch.setattr(health, "_broker", down)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("error: ConnectionRefusedError")
