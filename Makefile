@@ -44,6 +44,8 @@ format: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/gallery.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) var staticfiles test-output

@@ -195,3 +195,157 @@ class Star(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ★ {self.generation}"
+
+
+def new_export_id() -> str:
+    return new_public_id("zip")
+
+
+class Export(models.Model):
+    """A ZIP of many images, built by a worker when a selection is too large to stream."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        BUILDING = "building", "Building"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_export_id, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    # Generation pks in the order chosen; a generation deleted meanwhile is skipped.
+    generation_ids = models.JSONField(default=list)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.CharField(max_length=255, blank=True, help_text="Storage name of the finished ZIP.")
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def progress(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.READY, self.State.FAILED)
+
+
+# --- Webhooks -------------------------------------------------------------------------------
+
+
+def new_message_id() -> str:
+    """A delivery's public id, sent as `webhook-id`: the same on every retry and resend."""
+    return new_public_id("msg")
+
+
+class WebhookSecret(models.Model):
+    """An account's webhook signing secret, encrypted at rest (see generations.webhook_signing).
+
+    After a rotation the previous secret still signs, beside the new one, until
+    `previous_expires_at`, so receivers can switch over without dropping events.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_secret")
+    encrypted = models.TextField()
+    previous_encrypted = models.TextField(blank=True)
+    previous_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"webhook secret of {self.user}"
+
+    def previous_is_active(self, at: Any = None) -> bool:
+        at = at or timezone.now()
+        return bool(self.previous_encrypted and self.previous_expires_at and self.previous_expires_at > at)
+
+
+class WebhookEvent(models.TextChoices):
+    IMAGE_COMPLETED = "image.completed", "image.completed"
+    IMAGE_FAILED = "image.failed", "image.failed"
+    BATCH_COMPLETED = "batch.completed", "batch.completed"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one URL, and where its delivery stands.
+
+    `body` is the exact JSON sent, built once when the event happened: every attempt
+    and every resend sends these bytes, so a signature over them always verifies.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_message_id, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    generation = models.ForeignKey(
+        Generation, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_deliveries"
+    )
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_deliveries"
+    )
+    # The subject's public id, kept when the generation or batch is deleted.
+    subject_id = models.CharField(max_length=40, blank=True)
+    event = models.CharField(max_length=32, choices=WebhookEvent.choices)
+    url = models.URLField(max_length=specs.WEBHOOK_URL_MAX_LENGTH)
+    body = models.TextField(help_text="The exact JSON sent (ASCII only), signed as is.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0, help_text="Attempts ever made, resends included.")
+    schedule_step = models.PositiveIntegerField(
+        default=0, help_text="Attempts made since the retry schedule (re)started."
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next attempt is due; empty once finished."
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True, help_text="A worker is attempting it until then.")
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When a task for it was last queued.")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="webhook_user_recent"),
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.event}"
+
+    @property
+    def body_bytes(self) -> bytes:
+        return self.body.encode("ascii")
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery (or one refused before anything was sent)."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    attempted_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    succeeded = models.BooleanField(default=False)
+    error = models.CharField(max_length=500, blank=True)
+    response_excerpt = models.TextField(blank=True, help_text="The first 1 KiB of the response body.")
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_once")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery.public_id} #{self.number}"

@@ -162,3 +162,30 @@ def queue_position(generation: Generation) -> int | None:
 
 def is_starred(user: User, generation: Generation) -> bool:
     return Star.objects.filter(user=user, generation=generation).exists()
+
+
+def starred_ids(user: User, generations: list[Generation]) -> set[int]:
+    """The pks among `generations` that `user` has starred (one query for a whole page)."""
+    if not generations:
+        return set()
+    return set(
+        Star.objects.filter(user=user, generation__in=[g.pk for g in generations]).values_list(
+            "generation_id", flat=True
+        )
+    )
+
+
+def neighbours(user: User, generation: Generation) -> tuple[Generation | None, Generation | None]:
+    """(newer, older): the images either side of `generation` in the user's history."""
+    qs = visible_generations(user).only("public_id", "prompt", "created_at")
+    when, pk = generation.created_at, generation.pk
+    newer = qs.filter(Q(created_at__gt=when) | Q(created_at=when, pk__gt=pk)).order_by("created_at", "pk").first()
+    older = qs.filter(Q(created_at__lt=when) | Q(created_at=when, pk__lt=pk)).order_by("-created_at", "-pk").first()
+    return newer, older
+
+
+def generations_for_user(user: User, public_ids: list[str]) -> list[Generation]:
+    """The user's own generations among `public_ids`, newest first; others' ids are dropped."""
+    if not public_ids:
+        return []
+    return list(visible_generations(user).filter(public_id__in=public_ids).order_by("-created_at", "-pk"))

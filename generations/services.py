@@ -20,8 +20,8 @@ from django.utils import timezone
 from accounts import ledger
 from accounts.ledger import InsufficientCredits
 from accounts.models import ApiKey, User
-from generations import specs
-from generations.models import UNFINISHED, Batch, Generation, Stage
+from generations import specs, storage
+from generations.models import UNFINISHED, Batch, Generation, Stage, Star
 from generations.signals import batch_finished, generation_finished
 from generations.specs import Spec
 
@@ -33,7 +33,9 @@ __all__ = [
     "NotCancelable",
     "RateLimited",
     "cancel",
+    "delete",
     "fail",
+    "set_starred",
     "submit",
     "submit_batch",
 ]
@@ -125,8 +127,17 @@ def _enqueue(generations: Sequence[Generation]) -> None:
     transaction.on_commit(lambda: [tasks.render.delay(pk) for pk in ids])
 
 
+def _check_webhook_urls(urls: Sequence[tuple[str, str]]) -> None:
+    """Refuse, before anything is charged, a webhook URL that points inside (SpecError invalid_webhook_url)."""
+    from generations import webhook_guard
+
+    for where, url in urls:
+        webhook_guard.check_submit_url(url, where)
+
+
 def submit(*, user: User, spec: Spec, api_key: ApiKey | None = None) -> Submitted:
     """Charge for and create one generation, queued once the transaction commits."""
+    _check_webhook_urls([("webhook_url", spec.webhook_url)])
     with transaction.atomic():
         locked = _lock_user(user)
         _check_concurrency(locked, 1)
@@ -159,6 +170,12 @@ def submit_batch(
 ) -> Submitted:
     """All or nothing: validate limits, charge for every item, create them, queue on commit."""
     check_batch_size(user, len(specs_))
+    _check_webhook_urls(
+        [
+            ("webhook_url", webhook_url),
+            *((f"generations[{i}].webhook_url", s.webhook_url) for i, s in enumerate(specs_)),
+        ]
+    )
     with transaction.atomic():
         locked = _lock_user(user)
         check_batch_size(locked, len(specs_))
@@ -350,4 +367,40 @@ def sweep() -> dict[str, int]:
             _maybe_finish_batch(batch_id)
             if before and not Batch.objects.filter(pk=batch_id, finished_at__isnull=True).exists():
                 counts["batches_closed"] += 1
+
+    from generations import idempotency  # the API's Idempotency-Key replies live 24 hours
+
+    pruned = idempotency.prune_expired()
+    if pruned:
+        log.info("sweep: deleted %d Idempotency-Key records older than 24 hours", pruned)
     return counts
+
+
+# --- The studio's library: stars and deletion ---------------------------------------------
+
+
+def set_starred(*, user: User, generations: Sequence[Generation], starred: bool) -> int:
+    """Star or unstar `user`'s own generations (others' are ignored). Returns how many changed."""
+    own = [g for g in generations if g.user_id == user.pk]
+    if not starred:
+        return Star.objects.filter(user=user, generation__in=own).delete()[0]
+    existing = set(Star.objects.filter(user=user, generation__in=own).values_list("generation_id", flat=True))
+    fresh = [Star(user=user, generation=g) for g in own if g.pk not in existing]
+    Star.objects.bulk_create(fresh, ignore_conflicts=True)
+    return len(fresh)
+
+
+def delete(*, user: User, generations: Sequence[Generation]) -> int:
+    """Delete `user`'s own generations and, once that commits, their files.
+
+    One still in progress is canceled (and refunded) first, so no credits are lost with
+    it. The ledger keeps its entries: they name the generation by its public id.
+    """
+    own_ids = [g.pk for g in generations if g.user_id == user.pk]
+    with transaction.atomic():
+        for pk in Generation.objects.filter(pk__in=own_ids, stage__in=UNFINISHED).values_list("pk", flat=True):
+            _end_unfinished(pk, stage=Stage.CANCELED, code="canceled", message="Deleted by its owner.", note="Deleted")
+        doomed = list(Generation.objects.filter(pk__in=own_ids))
+        Generation.objects.filter(pk__in=[g.pk for g in doomed]).delete()
+        transaction.on_commit(lambda: [storage.delete_images(g) for g in doomed])
+    return len(doomed)

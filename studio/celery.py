@@ -18,3 +18,6 @@ def setup_periodic_tasks(sender: Celery, **_: object) -> None:
     from django.conf import settings
 
     sender.add_periodic_task(settings.STUDIO_SWEEP_INTERVAL_SECONDS, sender.signature("generations.tasks.sweep"))
+    sender.add_periodic_task(
+        settings.STUDIO_SWEEP_INTERVAL_SECONDS, sender.signature("generations.tasks.sweep_webhooks")
+    )

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Serves /v1/docs from its packaged Swagger UI files (static), not from a CDN.
+    "ninja",
     "accounts",
     "generations",
 ]
@@ -211,6 +213,15 @@ STUDIO_HEARTBEAT_SECONDS = env_float("STUDIO_HEARTBEAT_SECONDS", 5.0)
 STUDIO_PROGRESS_MIN_INTERVAL = env_float("STUDIO_PROGRESS_MIN_INTERVAL", 0.25)
 STUDIO_WEBHOOK_ALLOW_PRIVATE = env_bool("STUDIO_WEBHOOK_ALLOW_PRIVATE", False)
 STUDIO_WEBHOOK_TIMEOUT_SECONDS = env_float("STUDIO_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Seconds before each delivery attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+# (about 28 hours in all); a delivery whose last attempt fails is marked failed.
+STUDIO_WEBHOOK_RETRY_SCHEDULE = [
+    int(s)
+    for s in env_list("STUDIO_WEBHOOK_RETRY_SCHEDULE", ["0", "5", "300", "1800", "7200", "18000", "36000", "36000"])
+]
+# Webhooks have no request to take a host from: image links in their payloads start with
+# STUDIO_PUBLIC_URL, or this when it is unset (where `make run` serves).
+STUDIO_WEBHOOK_LINK_BASE_URL = env_str("STUDIO_WEBHOOK_LINK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

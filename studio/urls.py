@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from generations import files
+from generations import api, files
 from studio.health import healthz
 
 file_patterns = ([path("<str:token>/<str:filename>", files.get_file, name="get")], "files")
@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("files/", include(file_patterns)),
     path("accounts/", include("accounts.urls")),
+    path("v1/", api.urls()),
     path("", include("generations.urls")),
 ]

@@ -17,6 +17,8 @@ from accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 _names = itertools.count(1)
+# Fixtures of the /v1 contract tests (account, anonymous, api_url); used only where requested.
+pytest_plugins = ["tests.api_support"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,181 @@
+"""Generations, batches and accounts as `/v1` reply bodies (the shapes in api_schemas)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from accounts.models import User
+from generations import selectors, specs, storage
+from generations.engines import engine_class
+from generations.models import Batch, Generation
+from generations.services import Submitted
+
+
+def timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with whole seconds and a Z, as the document writes it."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _seconds(value: float) -> int:
+    return max(0, math.ceil(value))
+
+
+def links_expire_at() -> str:
+    """When a link signed now stops working."""
+    return timestamp(datetime.fromtimestamp(int(storage.now()) + settings.STUDIO_LINK_TTL_SECONDS, UTC))
+
+
+def _batch_id(g: Generation) -> str | None:
+    return g.batch.public_id if g.batch_id else None
+
+
+def processing(g: Generation) -> dict[str, Any]:
+    return {
+        "task_id": g.public_id,
+        "status": "processing",
+        "progress": round(g.progress, 3),
+        "estimated_time_remaining": _seconds(selectors.estimated_remaining(g)),
+        "queue_position": selectors.queue_position(g),
+        "model": g.model,
+        "seed": g.seed,
+        "batch_id": _batch_id(g),
+        "created_at": timestamp(g.created_at),
+    }
+
+
+def completed(g: Generation, base_url: str) -> dict[str, Any]:
+    return {
+        "task_id": g.public_id,
+        "status": "completed",
+        "image_url": storage.signed_url(g, "png", base_url=base_url),
+        "image_url_webp": storage.signed_url(g, "webp", base_url=base_url),
+        "width": g.width,
+        "height": g.height,
+        "model": g.model,
+        "deep_thinking_used": g.deep_thinking,
+        "credits_charged": g.credits_charged,
+        "metadata": g.metadata,
+        "created_at": timestamp(g.created_at),
+        "seed": g.seed,
+        "batch_id": _batch_id(g),
+        "thumbnail_url": storage.signed_url(g, "thumbnail", base_url=base_url),
+        "expires_at": links_expire_at(),
+    }
+
+
+def ended(g: Generation) -> dict[str, Any]:
+    """Failed or canceled: refunded in full by the service that ended it."""
+    return {
+        "task_id": g.public_id,
+        "status": g.status,
+        "error": g.error_message or ("Canceled." if g.status == "canceled" else "Generation failed."),
+        "error_code": g.error_code or ("canceled" if g.status == "canceled" else "generation_failed"),
+        "credits_charged": g.credits_charged,
+        "credits_refunded": g.credits_charged,
+        "model": g.model,
+        "seed": g.seed,
+        "batch_id": _batch_id(g),
+        "created_at": timestamp(g.created_at),
+    }
+
+
+def image(g: Generation, base_url: str) -> dict[str, Any]:
+    """GET /v1/images/{task_id}: the shape for the image's status."""
+    if g.status == "processing":
+        return processing(g)
+    if g.status == "completed":
+        return completed(g, base_url)
+    return ended(g)
+
+
+def accepted(submitted: Submitted) -> dict[str, Any]:
+    """POST /v1/images/generate."""
+    g = submitted.generations[0]
+    return {
+        "task_id": g.public_id,
+        "status": "processing",
+        "model": g.model,
+        "credits_charged": submitted.credits_charged,
+        "credits_remaining": submitted.credits_remaining,
+        "estimated_time_seconds": _seconds(selectors.estimate_seconds(g.model, g.deep_thinking)),
+        "seed": g.seed,
+        "queue_position": selectors.queue_position(g),
+    }
+
+
+def batch_accepted(submitted: Submitted) -> dict[str, Any]:
+    """POST /v1/images/batch."""
+    assert submitted.batch is not None
+    return {
+        "batch_id": submitted.batch.public_id,
+        "status": "processing",
+        "total_generations": len(submitted.generations),
+        "total_credits_charged": submitted.credits_charged,
+        "credits_remaining": submitted.credits_remaining,
+        "task_ids": [g.public_id for g in submitted.generations],
+    }
+
+
+def batch_result(g: Generation, base_url: str) -> dict[str, Any]:
+    done = g.status == "completed"
+    failed = g.status in ("failed", "canceled")
+    return {
+        "index": g.batch_index,
+        "status": g.status,
+        "task_id": g.public_id,
+        "image_url": storage.signed_url(g, "png", base_url=base_url) if done else None,
+        "image_url_webp": storage.signed_url(g, "webp", base_url=base_url) if done else None,
+        "error": (g.error_message or "Generation failed.") if failed else None,
+        "error_code": (g.error_code or "generation_failed") if failed else None,
+    }
+
+
+def batch_status(batch: Batch, items: list[Generation], base_url: str) -> dict[str, Any]:
+    """GET /v1/images/batch/{batch_id}."""
+    counts = Counter(g.status for g in items)
+    return {
+        "batch_id": batch.public_id,
+        "status": batch.status,
+        "results": [batch_result(g, base_url) for g in items],
+        "total_generations": batch.total,
+        "counts": {name: counts.get(name, 0) for name in ("completed", "failed", "canceled", "processing")},
+        "created_at": timestamp(batch.created_at),
+    }
+
+
+def credits(user: User) -> dict[str, Any]:
+    limits = user.limits
+    return {
+        "credits_remaining": user.credits,
+        "tier": user.tier,
+        "limits": {
+            "requests_per_minute": limits.requests_per_minute,
+            "concurrent": limits.concurrent,
+            "batch_size": limits.batch_size,
+            "max_batches_in_progress": specs.MAX_BATCHES_IN_PROGRESS,
+        },
+    }
+
+
+def models() -> dict[str, Any]:
+    """Every public model id with the engine that serves it, as the engine describes itself."""
+    data = []
+    for model_id, entry in specs.model_catalog().items():
+        engine = engine_class(entry["engine"])
+        data.append(
+            {
+                "id": model_id,
+                "engine": entry["engine"],
+                "label": engine.label,
+                "description": engine.description,
+                "neural": engine.neural,
+                "price_credits": specs.PRICE_PER_IMAGE,
+                "default": model_id == specs.DEFAULT_MODEL,
+            }
+        )
+    return {"data": data}

@@ -1,0 +1,141 @@
+"""/v1/openapi.json matches what the server really sends; /v1/docs works with no CDN."""
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+
+from generations import services
+from generations.api_errors import ERRORS
+from generations.models import Generation
+from tests.api_support import MODEL, generate, render
+
+ENDPOINTS = {
+    ("post", "/v1/images/generate"),
+    ("post", "/v1/images/batch"),
+    ("get", "/v1/images/batch/{batch_id}"),
+    ("get", "/v1/images"),
+    ("get", "/v1/images/{task_id}"),
+    ("post", "/v1/images/{task_id}/cancel"),
+    ("get", "/v1/account/credits"),
+    ("get", "/v1/models"),
+}
+
+
+@pytest.fixture
+def openapi(anonymous) -> dict:
+    response = anonymous.get("/openapi.json")  # public, like the docs page
+    assert response.status_code == 200
+    return response.json()
+
+
+def check(doc: dict, method: str, path: str, response: httpx.Response) -> None:
+    """The reply's status is documented for this operation, and its body and headers match the schema."""
+    operation = doc["paths"][path][method]
+    documented = operation["responses"].get(str(response.status_code))
+    assert documented, f"{method.upper()} {path} answered {response.status_code}, which is not documented"
+    schema = documented["content"]["application/json"]["schema"]
+    Draft202012Validator({**schema, "components": doc["components"]}).validate(response.json())
+    for name in documented.get("headers", {}):
+        if name != "Idempotent-Replayed":
+            assert name in response.headers, f"{name} documented but not sent"
+            assert re.fullmatch(r"\d+", response.headers[name])
+
+
+def test_the_document_is_openapi_3_with_every_endpoint_behind_bearer_auth(openapi):
+    assert openapi["openapi"].startswith("3.")
+    found = {(method, path) for path, ops in openapi["paths"].items() for method in ops}
+    assert found == ENDPOINTS
+    assert openapi["components"]["securitySchemes"] == {"BearerAuth": {"type": "http", "scheme": "bearer"}}
+    for path, ops in openapi["paths"].items():
+        for method, op in ops.items():
+            assert op["security"] == [{"BearerAuth": []}], (method, path)
+            assert op["responses"]["401"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorEnvelope"
+            }
+            assert "X-RateLimit-Reset" in op["responses"]["200"]["headers"]
+            assert "Retry-After" in op["responses"]["429"]["headers"]
+
+
+def test_the_description_lists_every_error_code_and_explains_the_reset_header(openapi):
+    description = openapi["info"]["description"]
+    for code in ERRORS:
+        assert f"`{code}`" in description
+    assert "Unix" in openapi["components"]["headers"]["X-RateLimit-Reset"]["description"]
+
+
+def test_request_bodies_describe_the_documents_parameters(openapi):
+    generate_body = openapi["components"]["schemas"]["GenerateRequest"]
+    assert set(generate_body["required"]) == {"model", "prompt"}
+    assert set(generate_body["properties"]) >= {
+        "model",
+        "prompt",
+        "aspect_ratio",
+        "deep_thinking",
+        "style",
+        "colors",
+        "webhook_url",
+        "metadata",
+    }
+    assert generate_body["properties"]["aspect_ratio"]["default"] == "1:1"
+    assert generate_body["properties"]["prompt"]["maxLength"] == 1000
+    assert openapi["components"]["schemas"]["BatchRequest"]["properties"]["generations"]["maxItems"] == 50
+    op = openapi["paths"]["/v1/images/generate"]["post"]
+    assert op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/GenerateRequest")
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in op["parameters"])
+    assert "`content_policy`" in op["responses"]["400"]["description"]
+
+
+def test_every_real_reply_matches_the_document(openapi, account):
+    acct, free = account(tier="pro", credits=100), account(tier="free", credits=100)
+    doc = openapi
+    check(doc, "get", "/v1/account/credits", acct.http.get("/account/credits"))
+    check(doc, "get", "/v1/models", acct.http.get("/models"))
+
+    done = generate(acct, metadata={"a": 1})
+    check(doc, "post", "/v1/images/generate", done)
+    waiting = generate(acct, model="broken")
+    check(doc, "get", "/v1/images/{task_id}", acct.http.get(f"/images/{waiting.json()['task_id']}"))  # processing
+    generate(free), generate(free)
+    check(doc, "post", "/v1/images/generate", generate(free))  # 429: two in flight on the free tier
+    render(done.json()["task_id"])
+    render(waiting.json()["task_id"])
+    check(doc, "get", "/v1/images/{task_id}", acct.http.get(f"/images/{done.json()['task_id']}"))  # completed
+    check(doc, "get", "/v1/images/{task_id}", acct.http.get(f"/images/{waiting.json()['task_id']}"))  # failed
+    check(doc, "get", "/v1/images/{task_id}", acct.http.get("/images/img_nope"))  # 404
+    check(doc, "post", "/v1/images/{task_id}/cancel", acct.http.post(f"/images/{done.json()['task_id']}/cancel"))
+    check(doc, "post", "/v1/images/generate", acct.http.post("/images/generate", json={"model": MODEL}))  # 400
+
+    batch = acct.http.post("/images/batch", json={"generations": [{"model": MODEL, "prompt": "x"}] * 2})
+    check(doc, "post", "/v1/images/batch", batch)
+    check(doc, "get", "/v1/images/batch/{batch_id}", acct.http.get(f"/images/batch/{batch.json()['batch_id']}"))
+    check(doc, "get", "/v1/images", acct.http.get("/images"))
+    check(doc, "get", "/v1/images", acct.http.get("/images", params={"limit": 500}))  # 400
+    check(doc, "get", "/v1/account/credits", acct.http.get("/account/credits", headers={"Authorization": "x"}))
+
+
+def test_canceled_and_replayed_and_payment_replies_match_the_document(openapi, account):
+    acct = account(tier="pro", credits=10)
+    first = generate(acct)
+    services.cancel(generation=Generation.objects.get(public_id=first.json()["task_id"]))
+    check(openapi, "get", "/v1/images/{task_id}", acct.http.get(f"/images/{first.json()['task_id']}"))
+    check(openapi, "post", "/v1/images/generate", generate(acct))
+    check(openapi, "post", "/v1/images/generate", generate(acct))  # 402: 3 credits left
+    body = {"generations": [{"model": MODEL, "prompt": "x"}] * 51}
+    check(openapi, "post", "/v1/images/batch", acct.http.post("/images/batch", json=body))  # 400
+
+
+def test_docs_page_uses_only_local_assets(anonymous, live_server):
+    page = anonymous.get("/docs")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert refs, page.text
+    for ref in refs:
+        url = urljoin(f"{live_server.url}/v1/docs", ref)
+        assert urlsplit(url).netloc == urlsplit(live_server.url).netloc, f"{ref} is not served by Studio"
+        assert anonymous.get(url).status_code == 200, url
+    assert "swagger-ui-bundle.js" in page.text
+    assert "/v1/openapi.json" in page.text
