@@ -1,0 +1,187 @@
+"""The studio page: the prompt form, the gallery, and the tile a pending image polls.
+
+One view serves a page and its fragments (django-htmx's `request.htmx`): the filter bar
+asks for `#gallery-results`, infinite scroll asks for `#gallery-more`, anything else
+gets the full page. Posting the form answers HTMX with a fresh form plus the new tiles
+(out of band), and a plain browser with a redirect back to `/` (post/redirect/get).
+
+HTMX requests get status 200 even when the form has errors: htmx only swaps 2xx
+answers by default, and a 4xx would also put a network error in the browser console.
+A plain POST gets the honest status (422, 402, 429) with the page re-rendered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from generations import selectors, services, specs
+from generations.forms import (
+    DEFAULT_SETTINGS,
+    MAX_COUNT,
+    GalleryFilterForm,
+    GenerationForm,
+    settings_from_data,
+    settings_from_generation,
+)
+from generations.models import Generation, Stage
+
+PAGE_SIZE = 48
+LAST_SETTINGS = "studio.last_settings"
+FROM_MODES = ("all", "remix", "seed")
+
+
+def decorate(user: Any, generations: list[Generation]) -> list[Generation]:
+    """Mark which of a page's generations the user starred (one query for the page)."""
+    starred = selectors.starred_ids(user, generations)
+    for g in generations:
+        g.starred = g.pk in starred
+    return generations
+
+
+def _ratio_options() -> list[dict[str, Any]]:
+    longest = max(max(size) for size in specs.ASPECT_RATIOS.values())
+    return [
+        {"value": name, "width": w, "height": h, "w": round(w / longest, 3), "h": round(h / longest, 3),
+         "uses": specs.ASPECT_RATIO_USES.get(name, "")}
+        for name, (w, h) in specs.ASPECT_RATIOS.items()
+    ]  # fmt: skip
+
+
+def form_context(request: HttpRequest, form: GenerationForm, values: dict[str, Any]) -> dict[str, Any]:
+    """What partials/form.html needs: the values shown, the errors, and the choices."""
+    style = values.get("style") or specs.DEFAULT_STYLE
+    return {
+        "form": form,
+        "values": values,
+        "ratios": _ratio_options(),
+        "styles": [{"value": k, "label": k.replace("-", " ").capitalize(), "description": v} for k, v in specs.STYLES.items()],
+        "custom_style": style if style not in specs.STYLES else "",
+        "counts": range(1, MAX_COUNT + 1),
+        "price": specs.PRICE_PER_IMAGE,
+        "cost": specs.PRICE_PER_IMAGE * int(values.get("count") or 1),
+        "balance": request.user.credits,
+        "prompt_max": specs.PROMPT_MAX_LENGTH,
+        "max_colors": specs.MAX_COLORS,
+    }  # fmt: skip
+
+
+def initial_settings(request: HttpRequest) -> dict[str, Any]:
+    """The form's starting values: from an earlier image (`?from=…&mode=…`), else the last used."""
+    last = request.session.get(LAST_SETTINGS) or {}
+    source = request.GET.get("from")
+    if source:
+        generation = selectors.generation_for_user(request.user, source)
+        mode = request.GET.get("mode") if request.GET.get("mode") in FROM_MODES else "all"
+        return settings_from_generation(generation, mode, last)
+    return {**DEFAULT_SETTINGS, **last}
+
+
+def gallery_context(request: HttpRequest) -> dict[str, Any]:
+    """The filter bar and one page of the user's history for the current query string."""
+    filters = GalleryFilterForm(request.GET)
+    filters.is_valid()
+    try:
+        page = selectors.history(
+            request.user, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None, **filters.history_filters()
+        )
+    except selectors.BadCursor:
+        page = None
+    return {
+        "filters": filters,
+        "page": page,
+        "generations": decorate(request.user, page.items) if page else [],
+        "is_filtered": filters.is_filtered,
+        "is_later_page": bool(request.GET.get("cursor")),
+        "price": specs.PRICE_PER_IMAGE,
+    }
+
+
+def _render_studio(
+    request: HttpRequest, form: GenerationForm, values: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    context = {**form_context(request, form, values), **gallery_context(request)}
+    if context["page"] is None:
+        return HttpResponseBadRequest("That page link is no longer valid; start from the first page.")
+    response = render(request, "generations/studio.html", context, status=status)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+@login_required
+@require_GET
+def studio(request: HttpRequest) -> HttpResponse:
+    """The prompt form and the gallery, or (for HTMX) a fragment of the gallery."""
+    htmx = request.htmx
+    if htmx and not htmx.history_restore_request and htmx.target in ("gallery-results", "gallery-more"):
+        context = gallery_context(request)
+        if context["page"] is None:
+            # A stale cursor (the HTMX request cannot show an error page): end the scroll.
+            return HttpResponse("")
+        template = "results" if htmx.target == "gallery-results" else "page"
+        response = render(request, f"generations/partials/gallery_{template}.html", context)
+        patch_vary_headers(response, ["HX-Request", "HX-Target"])
+        return response
+    return _render_studio(request, GenerationForm(), initial_settings(request))
+
+
+def _submit(user: Any, form: GenerationForm) -> services.Submitted:
+    if form.image_count == 1:
+        return services.submit(user=user, spec=form.spec)
+    return services.submit_batch(user=user, specs_=form.specs_to_submit())
+
+
+@login_required
+@require_POST
+def create(request: HttpRequest) -> HttpResponse:
+    """Submit the prompt form: new tiles and a fresh form (HTMX), or redirect back to `/`."""
+    form = GenerationForm(request.POST)
+    status = 422
+    submitted = None
+    if form.is_valid():
+        try:
+            submitted = _submit(request.user, form)
+        except services.InsufficientCredits as exc:
+            form.add_error(None, f"{exc} Pick fewer images or add credits.")
+            status = 402
+        except services.RateLimited as exc:
+            form.add_error(None, str(exc))
+            status = 429
+        except services.BatchTooLarge as exc:
+            form.add_error(None, str(exc))
+    values = settings_from_data(request.POST)
+    if submitted is None:
+        if request.htmx:
+            return render(request, "generations/partials/form.html", form_context(request, form, values))
+        return _render_studio(request, form, values, status=status)
+
+    request.session[LAST_SETTINGS] = values
+    if request.htmx:
+        context = {
+            **form_context(request, GenerationForm(), values),
+            "new_generations": decorate(request.user, submitted.generations),
+            "balance": submitted.credits_remaining,
+        }
+        return render(request, "generations/partials/created.html", context)
+    count = len(submitted.generations)
+    messages.success(request, f"Generating {count} image{'s' if count > 1 else ''}. They will appear below.")
+    return redirect("generations:studio")
+
+
+@login_required
+@require_GET
+def tile(request: HttpRequest, public_id: str) -> HttpResponse:
+    """One tile, re-fetched every second by a pending tile until it is finished."""
+    generation = decorate(request.user, [selectors.generation_for_user(request.user, public_id)])[0]
+    if not generation.is_finished:
+        generation.eta = selectors.estimated_remaining(generation)
+        generation.queue_position = selectors.queue_position(generation)
+    refunded = generation.stage in (Stage.FAILED, Stage.CANCELED)
+    context = {"g": generation, "refresh_balance": refunded, "balance": request.user.credits}
+    return render(request, "generations/partials/tile_poll.html", context)

@@ -1,0 +1,254 @@
+"""The studio page `/`: the prompt form, its validation, submitting, and the polling tile."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from django.urls import reverse
+
+from accounts import ledger
+from generations import specs
+from generations.models import Batch, Generation, Stage
+from tests.studio_factories import make_generation
+
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+HX = {"HX-Request": "true"}
+STUDIO = "/"
+CREATE = "/generate"
+
+
+def valid(**overrides):
+    data = {
+        "prompt": "A lighthouse at dusk",
+        "aspect_ratio": "16:9",
+        "style": "watercolor",
+        "colors": ["#ff6600", "#1e3a8a"],
+        "deep_thinking": "on",
+        "seed_mode": "random",
+        "seed": "",
+        "count": "1",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user()
+
+
+@pytest.fixture
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def error_beside(content: str, field: str) -> str:
+    """The error text rendered right after `field`'s control (the element id'd `<field>-error`)."""
+    match = re.search(rf'id="{field}-error">(.*?)</p>', content, re.S)
+    assert match, f"no error shown beside {field}"
+    return html.unescape(match.group(1))
+
+
+def test_anonymous_visitor_is_sent_to_log_in(client):
+    response = client.get(STUDIO)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_new_user_sees_the_form_and_the_empty_gallery(logged_in):
+    response = logged_in.get(STUDIO)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Your images will appear here" in content
+    for name, (w, h) in specs.ASPECT_RATIOS.items():
+        assert f'value="{name}" data-size="{w} {TIMES} {h} px"' in content
+    for style, description in specs.STYLES.items():
+        assert f'value="{style}" data-description="{html.escape(description)}"' in content
+    assert 'hx-headers=\'{"X-CSRFToken": "' in content
+    assert f"7 credits {TIMES} 1 = 7" in content
+    assert "costs nothing extra" in content
+
+
+@pytest.mark.parametrize(
+    ("field", "overrides", "expected"),
+    [
+        ("prompt", {"prompt": "   "}, "prompt must not be empty"),
+        ("prompt", {"prompt": "x" * 1001}, "the maximum is 1000"),
+        ("prompt", {"prompt": "a forbiddenword poster"}, "content policy"),
+        ("aspect_ratio", {"aspect_ratio": "5:4"}, "Aspect ratio '5:4' is not supported"),
+        ("style", {"style": "s" * 201}, "style is at most 200 characters"),
+        ("colors", {"colors": ["#ff6600", "orange"]}, "'orange' is not a hex code"),
+        ("colors", {"colors": ["#000000"] * 9}, "the maximum is 8"),
+        ("seed", {"seed_mode": "fixed", "seed": ""}, "Enter a seed, or choose Random."),
+        ("seed", {"seed_mode": "fixed", "seed": "abc"}, "seed must be an integer from 0 to 4294967295"),
+        ("seed", {"seed_mode": "fixed", "seed": str(2**32)}, "seed must be an integer from 0 to 4294967295"),
+    ],
+)
+def test_a_bad_field_is_refused_with_the_api_rule_shown_beside_it(logged_in, user, field, overrides, expected):
+    response = logged_in.post(CREATE, valid(**overrides))
+    assert response.status_code == 422
+    assert expected in error_beside(response.content.decode(), field)
+    assert not Generation.objects.exists()
+    assert ledger.balance(user) == 50
+
+
+def test_htmx_form_errors_come_back_as_the_form_fragment(logged_in):
+    response = logged_in.post(CREATE, valid(prompt=""), headers=HX)
+    content = response.content.decode()
+    assert response.status_code == 200  # htmx swaps 2xx only; the error is in the markup
+    assert content.lstrip().startswith('<form id="gen-form"')
+    assert "prompt must not be empty" in error_beside(content, "prompt")
+    assert "<html" not in content
+
+
+def test_the_form_redisplays_what_was_entered_after_an_error(logged_in):
+    content = logged_in.post(CREATE, valid(prompt="", style="anime", count="3")).content.decode()
+    assert re.search(r'value="anime"[^>]*checked', content)
+    assert re.search(r'name="count" value="3" data-count checked', content)
+    assert 'value="#ff6600"' in content and 'value="#1e3a8a"' in content
+
+
+def test_posting_without_javascript_submits_and_redirects_back(logged_in, user):
+    response = logged_in.post(CREATE, valid(seed_mode="fixed", seed="1234"))
+    assert response.status_code == 302 and response["Location"] == STUDIO
+    g = Generation.objects.get()
+    assert (g.user, g.aspect_ratio, g.width, g.height) == (user, "16:9", 1360, 768)
+    assert (g.style, g.colors, g.deep_thinking, g.seed) == ("watercolor", ["#ff6600", "#1e3a8a"], True, 1234)
+    assert g.batch is None
+    assert ledger.balance(user) == 43
+    page = logged_in.get(STUDIO).content.decode()
+    assert "Generating 1 image" in page
+    assert f'id="gen-{g.public_id}"' in page
+
+
+def test_htmx_post_returns_a_fresh_form_and_the_new_tiles_out_of_band(logged_in):
+    response = logged_in.post(CREATE, valid(count="2"), headers=HX)
+    content = response.content.decode()
+    assert response.status_code == 200
+    gens = list(Generation.objects.order_by("batch_index"))
+    assert len(gens) == 2 and gens[0].batch is not None
+    assert content.lstrip().startswith('<form id="gen-form"')
+    assert '<div hx-swap-oob="afterbegin:#gallery">' in content
+    for g in gens:
+        assert f'id="gen-{g.public_id}"' in content
+        assert f'hx-get="{reverse("generations:tile", args=[g.public_id])}"' in content
+    # The fresh form keeps the settings, and the balance pill is refreshed out of band.
+    assert "A lighthouse at dusk</textarea>" in content
+    assert re.search(r'value="16:9"[^>]*checked', content)
+    assert 'id="credits-pill"' in content and 'hx-swap-oob="true"' in content and 'data-balance="36"' in content
+
+
+def test_two_to_four_images_are_sent_as_one_batch(logged_in, user):
+    logged_in.post(CREATE, valid(count="4", seed_mode="fixed", seed="7"))
+    batch = Batch.objects.get()
+    assert batch.total == 4
+    assert [g.seed for g in batch.generations.all()] == [7] * 4
+    assert ledger.balance(user) == 50 - 28
+
+
+def test_a_short_balance_is_refused_with_a_message_and_nothing_is_created(logged_in, make_user, client):
+    poor = make_user(credits=10)
+    client.force_login(poor)
+    response = client.post(CREATE, valid(count="2"))
+    content = html.unescape(response.content.decode())
+    assert response.status_code == 402
+    assert "Not enough credits to complete this generation. Required: 14, Available: 10" in content
+    assert not Generation.objects.exists() and not Batch.objects.exists()
+    assert ledger.balance(poor) == 10
+    htmx = html.unescape(client.post(CREATE, valid(count="2"), headers=HX).content.decode())
+    assert "Required: 14, Available: 10" in htmx
+    assert not Generation.objects.exists()
+
+
+def test_the_page_warns_before_submitting_when_the_balance_is_short(make_user, client):
+    poor = make_user(credits=5)
+    client.force_login(poor)
+    content = client.get(STUDIO).content.decode()
+    assert re.search(r'<p class="cost-short" data-cost-short role="status">\s*Not enough credits', content)
+
+
+def test_too_many_in_progress_is_a_form_error(logged_in, user):
+    make_generation(user, stage=Stage.QUEUED)
+    make_generation(user, stage=Stage.RENDERING)
+    response = logged_in.post(CREATE, valid())
+    assert response.status_code == 429
+    assert "Too many generations in progress" in html.unescape(response.content.decode())
+    assert Generation.objects.count() == 2
+
+
+def test_the_last_settings_come_back_on_the_next_visit(logged_in):
+    logged_in.post(CREATE, valid(style="retro", aspect_ratio="3:4", count="2"))
+    content = logged_in.get(STUDIO).content.decode()
+    assert re.search(r'value="retro"[^>]*checked', content)
+    assert re.search(r'value="3:4"[^>]*checked', content)
+    assert "A lighthouse at dusk</textarea>" in content
+    assert f"7 credits {TIMES} 2 = 14" in content
+
+
+def test_use_all_fills_every_setting_including_the_seed(logged_in, user):
+    g = make_generation(user, prompt="Neon koi", aspect_ratio="9:16", style="anime", colors=["#112233", "#445566"],
+                        deep_thinking=True, seed=987654)  # fmt: skip
+    content = logged_in.get(f"{STUDIO}?from={g.public_id}&mode=all").content.decode()
+    assert "Neon koi</textarea>" in content
+    assert re.search(r'value="9:16"[^>]*checked', content)
+    assert re.search(r'value="anime"[^>]*checked', content)
+    assert 'value="#112233"' in content and 'value="#445566"' in content
+    assert re.search(r'name="deep_thinking" value="on" checked', content)
+    assert re.search(r'name="seed_mode" value="fixed" checked', content)
+    assert 'value="987654"' in content
+
+
+def test_remix_takes_every_setting_but_the_seed(logged_in, user):
+    g = make_generation(user, prompt="Neon koi", style="anime", seed=987654)
+    content = logged_in.get(f"{STUDIO}?from={g.public_id}&mode=remix").content.decode()
+    assert "Neon koi</textarea>" in content
+    assert re.search(r'name="seed_mode" value="random" checked', content)
+    assert "987654" not in content.split('id="gen-form"')[1].split("</form>")[0]
+
+
+def test_use_seed_keeps_the_last_settings_and_takes_only_the_seed(logged_in, user):
+    logged_in.post(CREATE, valid(prompt="My own prompt", style="retro"))
+    g = make_generation(user, prompt="Someone else's idea", style="anime", seed=555)
+    content = logged_in.get(f"{STUDIO}?from={g.public_id}&mode=seed").content.decode()
+    assert "My own prompt</textarea>" in content
+    assert re.search(r'value="retro"[^>]*checked', content)
+    assert 'value="555"' in content
+
+
+def test_taking_settings_from_another_users_image_is_a_404(logged_in, make_user):
+    other = make_generation(make_user())
+    assert logged_in.get(f"{STUDIO}?from={other.public_id}&mode=all").status_code == 404
+
+
+def test_a_pending_tile_polls_while_unfinished(logged_in, user):
+    g = make_generation(user, stage=Stage.RENDERING, progress=0.4, progress_note="planning layout")
+    content = logged_in.get(reverse("generations:tile", args=[g.public_id]), headers=HX).content.decode()
+    assert "hx-trigger=\"every 1s [document.visibilityState === 'visible']\"" in content
+    assert 'value="0.400"' in content and "Rendering · 40%" in content and "Planning layout" in content
+
+
+def test_a_finished_tile_stops_polling_and_shows_the_thumbnail(logged_in, user):
+    g = make_generation(user)
+    content = logged_in.get(reverse("generations:tile", args=[g.public_id]), headers=HX).content.decode()
+    assert "hx-trigger" not in content
+    src = re.search(r'<img src="([^"]+)"', content).group(1)
+    thumb = logged_in.get(src)
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/webp"
+
+
+def test_a_failed_tile_says_so_notes_the_refund_and_refreshes_the_balance(logged_in, user):
+    g = make_generation(user, stage=Stage.FAILED, error_message="The engine gave up.")
+    content = logged_in.get(reverse("generations:tile", args=[g.public_id]), headers=HX).content.decode()
+    assert "hx-trigger" not in content
+    assert "This one failed" in content and "The engine gave up." in content
+    assert "7 credits refunded" in content
+    assert 'id="credits-pill"' in content and 'hx-swap-oob="true"' in content
+
+
+def test_another_users_tile_is_a_404(logged_in, make_user):
+    other = make_generation(make_user(), stage=Stage.QUEUED)
+    assert logged_in.get(reverse("generations:tile", args=[other.public_id])).status_code == 404
