@@ -95,3 +95,90 @@ class ApiKey(models.Model):
     @classmethod
     def new_raw_key(cls) -> str:
         return KEY_PREFIX + secrets.token_urlsafe(30)
+
+
+# --- Teams ---------------------------------------------------------------------------------
+
+
+def new_team_id() -> str:
+    return "team_" + secrets.token_hex(8)
+
+
+class Role(models.TextChoices):
+    """What a member may do in a team; `accounts.permissions` holds the table."""
+
+    OWNER = "owner", "Owner"
+    EDITOR = "editor", "Editor"
+    VIEWER = "viewer", "Viewer"
+
+
+class Team(models.Model):
+    """A shared workspace. Its generations are visible to its members and nobody else."""
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_team_id, editable=False)
+    name = models.CharField(max_length=80)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="membership_once_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+def new_invite_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Invite(models.Model):
+    """An invitation to a team: to one user (by username or email), or a link anyone can open.
+
+    A personal invite is used once; a link invite can bring in several people until it
+    expires or an owner revokes it.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invites")
+    token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True, help_text="A personal invite, once accepted.")
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Revoked by an owner, or declined.")
+    uses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invite to {self.team} as {self.role}"
+
+    @property
+    def is_link(self) -> bool:
+        return self.invitee_id is None
+
+    def is_open(self, at: object = None) -> bool:
+        at = at or timezone.now()
+        return self.revoked_at is None and self.accepted_at is None and self.expires_at > at

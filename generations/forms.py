@@ -176,6 +176,10 @@ class GalleryFilterForm(forms.Form):
     aspect_ratio = forms.ChoiceField(
         required=False, choices=[("", "Any ratio")] + [(k, k) for k in specs.ASPECT_RATIOS]
     )
+    review = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any review"), ("pending", "Needs review"), ("approved", "Approved"), ("rejected", "Rejected")],
+    )
     starred = forms.BooleanField(required=False, label="Starred only")
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
@@ -186,7 +190,7 @@ class GalleryFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": "Search prompts", "aria-label": "Search prompts", "data-search": "",
                    "autocomplete": "off"}
         )  # fmt: skip
-        for name in ("status", "style", "aspect_ratio"):
+        for name in ("status", "style", "aspect_ratio", "review"):
             self.fields[name].widget.attrs["aria-label"] = (
                 self.fields[name].choices[0][1].replace("Any ", "").capitalize()
             )
@@ -209,6 +213,7 @@ class GalleryFilterForm(forms.Form):
             "style": data.get("style") or None,
             "aspect_ratio": data.get("aspect_ratio") or None,
             "starred": bool(data.get("starred")),
+            "review": data.get("review") or None,
             "since": timezone.make_aware(datetime.combine(start, time.min), tz) if start else None,
             # "To" is inclusive: everything before the start of the next day.
             "until": timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz) if end else None,

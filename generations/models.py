@@ -39,9 +39,16 @@ UNFINISHED = (Stage.QUEUED, Stage.RENDERING)
 FINISHED = (Stage.COMPLETED, Stage.FAILED, Stage.CANCELED)
 
 
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
 class Batch(models.Model):
     public_id = models.CharField(max_length=40, unique=True, default=new_batch_id, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="batches")
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="batches")
     api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
     webhook_url = models.URLField(max_length=specs.WEBHOOK_URL_MAX_LENGTH, blank=True)
     total = models.PositiveIntegerField()
@@ -64,6 +71,10 @@ class Batch(models.Model):
 class Generation(models.Model):
     public_id = models.CharField(max_length=40, unique=True, default=new_image_id, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
+    # The workspace: a team's generation is visible to its members; credits are still the user's.
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="generations"
+    )
     api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
     batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="generations")
     batch_index = models.PositiveIntegerField(null=True, blank=True)
@@ -108,10 +119,19 @@ class Generation(models.Model):
     deadline_at = models.DateTimeField()
     render_seconds = models.FloatField(null=True, blank=True, help_text="Engine time of the successful render.")
 
+    # Review, kept on the row so that every gallery filter is one indexed condition;
+    # `ReviewEvent` keeps the history of changes.
+    review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "-created_at", "-id"], name="gen_user_recent"),
+            models.Index(fields=["team", "-created_at", "-id"], name="gen_team_recent"),
             models.Index(fields=["stage", "enqueued_at"], name="gen_stage_enqueued"),
             models.Index(fields=["stage", "deadline_at"], name="gen_stage_deadline"),
         ]
@@ -349,3 +369,8 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery.public_id} #{self.number}"
+
+
+# Review data (reviews, comments, boards) lives in its own module; importing it here
+# registers its models with the app.
+from generations.models_review import Board, BoardItem, Comment, ReviewEvent  # noqa: E402, F401

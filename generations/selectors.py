@@ -13,31 +13,48 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from accounts import teams
 from accounts.models import User
-from generations.models import UNFINISHED, Batch, Generation, Stage, Star
+from accounts.teams import Workspace
+from generations.models import UNFINISHED, Batch, Comment, Generation, Stage, Star
 
 DEFAULT_ESTIMATE_SECONDS = 10.0
 _estimates: dict[tuple[str, bool], tuple[float, float]] = {}
 
 
 def visible_generations(user: User) -> QuerySet[Generation]:
-    return Generation.objects.filter(user=user)
+    """The user's personal generations and those of every team they are a member of."""
+    return Generation.objects.filter(Q(user=user, team__isnull=True) | Q(team__in=teams.team_ids_for(user)))
+
+
+def workspace_generations(workspace: Workspace) -> QuerySet[Generation]:
+    """What the workspace's gallery holds: a team's generations, or the user's personal ones."""
+    if workspace.team is not None:
+        return Generation.objects.filter(team=workspace.team)
+    return Generation.objects.filter(user=workspace.user, team__isnull=True)
 
 
 def generation_for_user(user: User, public_id: str) -> Generation:
-    generation = visible_generations(user).select_related("batch").filter(public_id=public_id).first()
+    generation = visible_generations(user).select_related("batch", "team").filter(public_id=public_id).first()
     if generation is None:
         raise Http404(f"No image with task_id {public_id!r}.")
     return generation
 
 
+def workspace_of(user: User, generation: Generation) -> Workspace:
+    """The workspace `generation` lives in, with `user`'s role there (404 for a non-member)."""
+    return teams.workspace_of_team(user, generation.team)
+
+
 def batch_for_user(user: User, public_id: str) -> Batch:
-    batch = Batch.objects.filter(user=user, public_id=public_id).first()
+    batch = Batch.objects.filter(
+        Q(user=user, team__isnull=True) | Q(team__in=teams.team_ids_for(user)), public_id=public_id
+    ).first()
     if batch is None:
         raise Http404(f"No batch with batch_id {public_id!r}.")
     return batch
@@ -85,6 +102,7 @@ STATUS_FILTERS = {
 def history(
     user: User,
     *,
+    workspace: Workspace | None = None,
     limit: int = 50,
     cursor: str | None = None,
     status: str | None = None,
@@ -92,12 +110,14 @@ def history(
     style: str | None = None,
     aspect_ratio: str | None = None,
     starred: bool = False,
+    review: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Page:
-    """The user's generations, newest first, keyset-paged: a page never shifts when new
-    images arrive, because the cursor names the last row seen, not an offset."""
-    qs = visible_generations(user)
+    """A workspace's generations (the user's personal ones by default), newest first,
+    keyset-paged: a page never shifts when new images arrive, because the cursor names
+    the last row seen, not an offset."""
+    qs = workspace_generations(workspace or teams.personal(user))
     if status:
         qs = qs.filter(STATUS_FILTERS[status])
     if query:
@@ -107,6 +127,8 @@ def history(
         qs = qs.filter(style=style)
     if aspect_ratio:
         qs = qs.filter(aspect_ratio=aspect_ratio)
+    if review:
+        qs = qs.filter(review_status=review)
     if starred:
         qs = qs.filter(Exists(Star.objects.filter(user=user, generation=OuterRef("pk"))))
     if since:
@@ -176,8 +198,8 @@ def starred_ids(user: User, generations: list[Generation]) -> set[int]:
 
 
 def neighbours(user: User, generation: Generation) -> tuple[Generation | None, Generation | None]:
-    """(newer, older): the images either side of `generation` in the user's history."""
-    qs = visible_generations(user).only("public_id", "prompt", "created_at")
+    """(newer, older): the images either side of `generation` in its workspace's history."""
+    qs = workspace_generations(workspace_of(user, generation)).only("public_id", "prompt", "created_at")
     when, pk = generation.created_at, generation.pk
     newer = qs.filter(Q(created_at__gt=when) | Q(created_at=when, pk__gt=pk)).order_by("created_at", "pk").first()
     older = qs.filter(Q(created_at__lt=when) | Q(created_at=when, pk__lt=pk)).order_by("-created_at", "-pk").first()
@@ -185,7 +207,21 @@ def neighbours(user: User, generation: Generation) -> tuple[Generation | None, G
 
 
 def generations_for_user(user: User, public_ids: list[str]) -> list[Generation]:
-    """The user's own generations among `public_ids`, newest first; others' ids are dropped."""
+    """The generations among `public_ids` that the user may see, newest first; others' ids are dropped."""
     if not public_ids:
         return []
-    return list(visible_generations(user).filter(public_id__in=public_ids).order_by("-created_at", "-pk"))
+    return list(
+        visible_generations(user).select_related("team").filter(public_id__in=public_ids).order_by("-created_at", "-pk")
+    )
+
+
+def open_comment_counts(generations: list[Generation]) -> dict[int, int]:
+    """Unresolved comments per generation pk, for a page of tiles (one query)."""
+    if not generations:
+        return {}
+    rows = (
+        Comment.objects.filter(generation__in=[g.pk for g in generations], resolved_at__isnull=True)
+        .values("generation_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["generation_id"]: row["n"] for row in rows}

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts import ledger
+from accounts import ledger, teams
 from accounts.ledger import InsufficientCredits
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, Membership, Team, User
+from accounts.permissions import Action, allows
 from generations import specs, storage
 from generations.models import UNFINISHED, Batch, Generation, Stage, Star
 from generations.signals import batch_finished, generation_finished
@@ -73,7 +74,7 @@ def _engine_name(model: str) -> str:
 
 
 def _new_generation(
-    spec: Spec, *, user: User, api_key: ApiKey | None, batch: Batch | None, index: int | None
+    spec: Spec, *, user: User, api_key: ApiKey | None, batch: Batch | None, index: int | None, team: Team | None
 ) -> Generation:
     spec = spec.with_seed()
     now = timezone.now()
@@ -82,6 +83,7 @@ def _new_generation(
         deadline = min(deadline, batch.deadline_at)
     return Generation(
         user=user,
+        team=team,
         api_key=api_key,
         batch=batch,
         batch_index=index,
@@ -135,13 +137,23 @@ def _check_webhook_urls(urls: Sequence[tuple[str, str]]) -> None:
         webhook_guard.check_submit_url(url, where)
 
 
-def submit(*, user: User, spec: Spec, api_key: ApiKey | None = None) -> Submitted:
-    """Charge for and create one generation, queued once the transaction commits."""
+def _check_can_generate(user: User, team: Team | None) -> None:
+    """Into a team only as its editor or owner (Http404 for a non-member, Forbidden for a viewer)."""
+    if team is not None:
+        teams.workspace_of_team(user, team).require(Action.GENERATE)
+
+
+def submit(*, user: User, spec: Spec, api_key: ApiKey | None = None, team: Team | None = None) -> Submitted:
+    """Charge for and create one generation (in `team`'s workspace, if given), queued once committed.
+
+    The credits are always the submitting user's, whichever workspace the image goes to.
+    """
+    _check_can_generate(user, team)
     _check_webhook_urls([("webhook_url", spec.webhook_url)])
     with transaction.atomic():
         locked = _lock_user(user)
         _check_concurrency(locked, 1)
-        generation = _new_generation(spec, user=locked, api_key=api_key, batch=None, index=None)
+        generation = _new_generation(spec, user=locked, api_key=api_key, batch=None, index=None, team=team)
         generation.save()
         remaining = ledger.charge(user=locked, generations=[generation])
         _enqueue([generation])
@@ -166,9 +178,15 @@ def check_batch_size(user: User, count: int) -> None:
 
 
 def submit_batch(
-    *, user: User, specs_: Sequence[Spec], webhook_url: str = "", api_key: ApiKey | None = None
+    *,
+    user: User,
+    specs_: Sequence[Spec],
+    webhook_url: str = "",
+    api_key: ApiKey | None = None,
+    team: Team | None = None,
 ) -> Submitted:
     """All or nothing: validate limits, charge for every item, create them, queue on commit."""
+    _check_can_generate(user, team)
     check_batch_size(user, len(specs_))
     _check_webhook_urls(
         [
@@ -188,6 +206,7 @@ def submit_batch(
         now = timezone.now()
         batch = Batch.objects.create(
             user=locked,
+            team=team,
             api_key=api_key,
             webhook_url=webhook_url,
             total=len(specs_),
@@ -195,7 +214,8 @@ def submit_batch(
             deadline_at=now + timedelta(seconds=specs.BATCH_TIMEOUT_SECONDS),
         )
         generations = [
-            _new_generation(spec, user=locked, api_key=api_key, batch=batch, index=i) for i, spec in enumerate(specs_)
+            _new_generation(spec, user=locked, api_key=api_key, batch=batch, index=i, team=team)
+            for i, spec in enumerate(specs_)
         ]
         Generation.objects.bulk_create(generations)
         remaining = ledger.charge(user=locked, generations=generations)
@@ -380,8 +400,8 @@ def sweep() -> dict[str, int]:
 
 
 def set_starred(*, user: User, generations: Sequence[Generation], starred: bool) -> int:
-    """Star or unstar `user`'s own generations (others' are ignored). Returns how many changed."""
-    own = [g for g in generations if g.user_id == user.pk]
+    """Star or unstar generations `user` may see (stars are per user). Returns how many changed."""
+    own = allowed(user, generations, Action.STAR)
     if not starred:
         return Star.objects.filter(user=user, generation__in=own).delete()[0]
     existing = set(Star.objects.filter(user=user, generation__in=own).values_list("generation_id", flat=True))
@@ -390,8 +410,17 @@ def set_starred(*, user: User, generations: Sequence[Generation], starred: bool)
     return len(fresh)
 
 
+def allowed(user: User, generations: Sequence[Generation], action: Action) -> list[Generation]:
+    """Those of `generations` on which `user` may take `action` in their workspace (one query)."""
+    team_ids = {g.team_id for g in generations if g.team_id is not None}
+    roles = dict(Membership.objects.filter(user=user, team_id__in=team_ids).values_list("team_id", "role"))
+    return [
+        g for g in generations if (g.user_id == user.pk if g.team_id is None else allows(roles.get(g.team_id), action))
+    ]
+
+
 def delete(*, user: User, generations: Sequence[Generation]) -> int:
-    """Delete `user`'s own generations and, once that commits, their files.
+    """Delete `user`'s own generations (in any workspace) and, once that commits, their files.
 
     One still in progress is canceled (and refunded) first, so no credits are lost with
     it. The ledger keeps its entries: they name the generation by its public id.

@@ -21,6 +21,8 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import teams
+from accounts.permissions import Action, Forbidden
 from generations import selectors, services, specs
 from generations.forms import (
     DEFAULT_SETTINGS,
@@ -38,10 +40,12 @@ FROM_MODES = ("all", "remix", "seed")
 
 
 def decorate(user: Any, generations: list[Generation]) -> list[Generation]:
-    """Mark which of a page's generations the user starred (one query for the page)."""
+    """Mark which of a page's tiles the user starred and how many open comments each has (a query each)."""
     starred = selectors.starred_ids(user, generations)
+    open_comments = selectors.open_comment_counts(generations)
     for g in generations:
         g.starred = g.pk in starred
+        g.open_comments = open_comments.get(g.pk, 0)
     return generations
 
 
@@ -58,6 +62,7 @@ def form_context(request: HttpRequest, form: GenerationForm, values: dict[str, A
     """What partials/form.html needs: the values shown, the errors, and the choices."""
     style = values.get("style") or specs.DEFAULT_STYLE
     return {
+        "can_generate": teams.current(request).can(Action.GENERATE),
         "form": form,
         "values": values,
         "ratios": _ratio_options(),
@@ -84,12 +89,17 @@ def initial_settings(request: HttpRequest) -> dict[str, Any]:
 
 
 def gallery_context(request: HttpRequest) -> dict[str, Any]:
-    """The filter bar and one page of the user's history for the current query string."""
+    """The filter bar and one page of the current workspace's history for the query string."""
     filters = GalleryFilterForm(request.GET)
     filters.is_valid()
+    workspace = teams.current(request)
     try:
         page = selectors.history(
-            request.user, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None, **filters.history_filters()
+            request.user,
+            workspace=workspace,
+            limit=PAGE_SIZE,
+            cursor=request.GET.get("cursor") or None,
+            **filters.history_filters(),
         )
     except selectors.BadCursor:
         page = None
@@ -131,10 +141,12 @@ def studio(request: HttpRequest) -> HttpResponse:
     return _render_studio(request, GenerationForm(), initial_settings(request))
 
 
-def _submit(user: Any, form: GenerationForm) -> services.Submitted:
+def _submit(request: HttpRequest, form: GenerationForm) -> services.Submitted:
+    """Into the current workspace: a team's gallery when one is chosen (its editors and owners only)."""
+    team = teams.current(request).team
     if form.image_count == 1:
-        return services.submit(user=user, spec=form.spec)
-    return services.submit_batch(user=user, specs_=form.specs_to_submit())
+        return services.submit(user=request.user, spec=form.spec, team=team)
+    return services.submit_batch(user=request.user, specs_=form.specs_to_submit(), team=team)
 
 
 @login_required
@@ -146,7 +158,10 @@ def create(request: HttpRequest) -> HttpResponse:
     submitted = None
     if form.is_valid():
         try:
-            submitted = _submit(request.user, form)
+            submitted = _submit(request, form)
+        except Forbidden as exc:
+            form.add_error(None, str(exc))
+            status = 403
         except services.InsufficientCredits as exc:
             form.add_error(None, f"{exc} Pick fewer images or add credits.")
             status = 402

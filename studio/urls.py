@@ -11,6 +11,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("files/", include(file_patterns)),
     path("accounts/", include("accounts.urls")),
+    path("", include("accounts.urls_teams")),
+    path("", include("generations.urls_review")),
+    path("", include("generations.urls_boards")),
     path("v1/", api.urls()),
     path("", include("generations.urls")),
 ]
