@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import ApiKey, LedgerEntry, User
+from accounts.models import ApiKey, Invite, LedgerEntry, Membership, Team, User
 
 
 @admin.register(User)
@@ -36,3 +36,35 @@ class ApiKeyAdmin(admin.ModelAdmin):
     search_fields = ("name", "prefix", "user__username")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
     raw_id_fields = ("user",)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "public_id", "created_by", "created_at")
+    search_fields = ("name", "public_id")
+    raw_id_fields = ("created_by",)
+    readonly_fields = ("public_id",)
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("team", "user", "role", "joined_at")
+    list_filter = ("role",)
+    search_fields = ("team__name", "user__username")
+    raw_id_fields = ("team", "user")
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    list_display = ("team", "role", "invitee", "created_by", "created_at", "expires_at", "accepted_at", "revoked_at")
+    list_filter = ("role",)
+    search_fields = ("team__name", "invitee__username")
+    raw_id_fields = ("team", "invitee", "created_by")
+    readonly_fields = ("token", "uses")

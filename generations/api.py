@@ -15,12 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import URLPattern, re_path
 
-from accounts import ratelimit
+from accounts import ratelimit, teams
 from accounts.auth import ApiKeyAuth
-from accounts.models import ApiKey
+from accounts.models import ApiKey, Team
 from generations import api_shapes as shapes
 from generations import idempotency, selectors, services, specs
 from generations.api_docs import DESCRIPTION, StudioOpenAPI, documented, list_parameters
@@ -87,6 +87,18 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
+def _team(request: HttpRequest, raw: Any) -> Team | None:
+    """The team named by a request's `team` (a body field or query parameter), or None for personal."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise ApiError("invalid_request", "team must be a team id string such as 'team_1a2b3c4d5e6f7a8b'.")
+    try:
+        return teams.workspace_for(request.auth.user, raw).team
+    except Http404 as exc:
+        raise ApiError("team_not_found", f"team {raw!r} is not a team you belong to.") from exc
+
+
 def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
@@ -139,6 +151,8 @@ def _once(request: HttpRequest, endpoint: str, body: dict[str, Any], work: Calla
         "content_policy",
         "rate_limited",
         "idempotency_key_reused",
+        "forbidden",
+        "team_not_found",
         body=GenerateRequest,
         idempotent=True,
     ),
@@ -149,7 +163,8 @@ def generate(request: HttpRequest) -> Any:
 
     def work() -> dict[str, Any]:
         spec = specs.build_spec(body, require_model=True)
-        return shapes.accepted(services.submit(user=request.auth.user, spec=spec, api_key=request.auth))
+        team = _team(request, body.get("team"))
+        return shapes.accepted(services.submit(user=request.auth.user, spec=spec, api_key=request.auth, team=team))
 
     return _once(request, "images.generate", body, work)
 
@@ -169,6 +184,8 @@ def generate(request: HttpRequest) -> Any:
         "content_policy",
         "rate_limited",
         "idempotency_key_reused",
+        "forbidden",
+        "team_not_found",
         body=BatchRequest,
         idempotent=True,
     ),
@@ -191,7 +208,10 @@ def generate_batch(request: HttpRequest) -> Any:
                 where = f"generations[{index}]" + (f".{exc.field}" if exc.field != "body" else "")
                 raise specs.SpecError(exc.code, exc.field, f"{where}: {exc.message}") from exc
         webhook_url = specs.clean_webhook_url(body.get("webhook_url"))
-        submitted = services.submit_batch(user=user, specs_=specs_, webhook_url=webhook_url, api_key=request.auth)
+        team = _team(request, body.get("team"))
+        submitted = services.submit_batch(
+            user=user, specs_=specs_, webhook_url=webhook_url, api_key=request.auth, team=team
+        )
         return shapes.batch_accepted(submitted)
 
     return _once(request, "images.batch", body, work)
@@ -215,7 +235,9 @@ def get_batch(request: HttpRequest, batch_id: str) -> Any:
     tags=["images"],
     operation_id="listImages",
     summary="Your images, newest first",
-    **documented(ImagePage, "invalid_limit", "invalid_cursor", "invalid_status", parameters=list_parameters()),
+    **documented(
+        ImagePage, "invalid_limit", "invalid_cursor", "invalid_status", "team_not_found", parameters=list_parameters()
+    ),
 )
 def list_images(request: HttpRequest) -> Any:
     """Cursor-paged: a page never shifts when new images arrive."""
@@ -230,7 +252,11 @@ def list_images(request: HttpRequest) -> Any:
     if status is not None and status not in selectors.STATUS_FILTERS:
         known = ", ".join(selectors.STATUS_FILTERS)
         raise ApiError("invalid_status", f"status must be one of {known}, not {status!r}.")
-    page = selectors.history(request.auth.user, limit=limit, cursor=request.GET.get("cursor") or None, status=status)
+    user = request.auth.user
+    workspace = teams.workspace_of_team(user, _team(request, request.GET.get("team")))
+    page = selectors.history(
+        user, workspace=workspace, limit=limit, cursor=request.GET.get("cursor") or None, status=status
+    )
     batch_ids = {g.batch_id for g in page.items if g.batch_id}
     batches = Batch.objects.in_bulk(batch_ids) if batch_ids else {}
     for g in page.items:

@@ -118,6 +118,13 @@ def list_parameters() -> list[dict[str, Any]]:
             "description": "Only images with this status.",
             "schema": {"type": "string", "enum": ["processing", "completed", "failed", "canceled"]},
         },
+        {
+            "name": "team",
+            "in": "query",
+            "required": False,
+            "description": "A team's id (`team_…`): that team's images instead of your personal ones.",
+            "schema": {"type": "string"},
+        },
     ]
 
 

@@ -22,9 +22,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from accounts.auth import InvalidApiKey
+from accounts import ratelimit
+from accounts.auth import InvalidApiKey, bearer_token
 from accounts.ledger import InsufficientCredits
+from accounts.permissions import Forbidden
 from accounts.ratelimit import RateLimitExceeded
+from accounts.services import authenticate_api_key
 from generations import idempotency
 from generations.selectors import BadCursor
 from generations.services import BatchTooLarge, NotCancelable, RateLimited
@@ -74,7 +77,9 @@ ERRORS: dict[str, ErrorCode] = {
         ErrorCode("invalid_cursor", 400, "Query parameter cursor is not a next_cursor this API gave"),
         ErrorCode("invalid_status", 400, "Query parameter status is not processing, completed, failed or canceled"),
         ErrorCode("invalid_idempotency_key", 400, "Idempotency-Key is not 1-255 printable ASCII characters"),
+        ErrorCode("forbidden", 403, "Your role in the team does not allow this (viewers cannot generate)"),
         ErrorCode("not_found", 404, "No such image, batch or path for this API key"),
+        ErrorCode("team_not_found", 404, "team is not the id of a team this API key's user belongs to"),
         ErrorCode("method_not_allowed", 405, "The path exists but not for this method; see the Allow header"),
         ErrorCode("idempotency_key_reused", 409, "The Idempotency-Key was used with a different body"),
         ErrorCode("idempotency_in_progress", 409, "The first request with this Idempotency-Key is still running"),
@@ -93,6 +98,7 @@ EXCEPTIONS: dict[type[Exception], str] = {
     RateLimited: "rate_limited",
     RateLimitExceeded: "rate_limited",
     NotCancelable: "not_cancelable",
+    Forbidden: "forbidden",
     Http404: "not_found",
     BadCursor: "invalid_cursor",
     idempotency.InvalidKey: "invalid_idempotency_key",
@@ -192,6 +198,8 @@ def door(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             ).response()
             response["Allow"] = allow
         window = getattr(request, "rate_window", None)
+        if window is None and response.status_code in (404, 405):
+            window = _count_unrouted(request)
         if window is not None:
             for name, value in window.headers().items():
                 response[name] = value
@@ -199,6 +207,16 @@ def door(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
     wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # Bearer keys, not cookies
     return wrapped
+
+
+def _count_unrouted(request: HttpRequest) -> ratelimit.Window | None:
+    """A request that reached no endpoint (405, unknown path) still counts for a valid key's account,
+    and its reply carries the same X-RateLimit-* headers as any other; without a valid key, nothing."""
+    try:
+        key = authenticate_api_key(bearer_token(request.headers.get("Authorization")))
+    except InvalidApiKey:
+        return None
+    return ratelimit.hit(key.user) if key is not None else None
 
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -74,6 +74,11 @@ class GenerateRequest(BaseModel):
     )
     webhook_url: str | None = Field(None, description="URL for the completion notification (http or https).")
     metadata: dict[str, Any] | None = Field(None, description="Custom metadata (returned with results), max 8 KB.")
+    team: str | None = Field(
+        None,
+        description="Studio addition: a team's id (`team_…`) to generate into; you must be its editor or owner. "
+        "The team's members see the image; the credits are yours.",
+    )
 
 
 class BatchRequest(BaseModel):
@@ -81,6 +86,9 @@ class BatchRequest(BaseModel):
         min_length=1, max_length=specs.BATCH_MAX_ITEMS, description="1 to 50 generations (fewer on smaller tiers)."
     )
     webhook_url: str | None = Field(None, description="Applies to every generation that sets none of its own.")
+    team: str | None = Field(
+        None, description="Studio addition: a team's id (`team_…`) to generate the whole batch into."
+    )
 
 
 # --- Account and models ------------------------------------------------------------------

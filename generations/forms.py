@@ -7,6 +7,7 @@ refused here with the same message, shown beside the field it concerns.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -112,8 +113,14 @@ class GenerationForm(forms.Form):
         return self.cleaned_data.get("count") or 1
 
     def specs_to_submit(self) -> list[specs.Spec]:
-        """One spec per image asked for."""
-        return [self.spec] * self.image_count
+        """One spec per image asked for. A fixed seed counts up (seed, seed + 1, …), so several
+        images of one request are never the same picture paid for twice; each stays reproducible."""
+        if self.spec.seed is None:
+            return [self.spec] * self.image_count
+        return [
+            dataclasses.replace(self.spec, seed=(self.spec.seed + i) % (specs.SEED_MAX + 1))
+            for i in range(self.image_count)
+        ]
 
     def settings(self) -> dict[str, Any]:
         """The submitted settings, JSON-safe, to refill the form next time."""

@@ -151,10 +151,18 @@ def standard_signature(msg_id: str, timestamp: int, body: bytes, secret: str) ->
 
 
 def signature_headers(msg_id: str, timestamp: int, body: bytes, live_secrets: list[str]) -> dict[str, str]:
-    """The signing headers of one attempt. `live_secrets` newest first."""
-    return {
+    """The signing headers of one attempt. `live_secrets` newest first.
+
+    `webhook-signature` carries one signature per live secret. The document's header holds
+    a single hex value, so during a rotation the old secret's one travels beside it in
+    `X-Seedance-Signature-Previous`: a receiver still on the old secret checks that header.
+    """
+    headers = {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(standard_signature(msg_id, timestamp, body, s) for s in live_secrets),
         "X-Seedance-Signature": seedance_signature(body, live_secrets[0]),
     }
+    if len(live_secrets) > 1:
+        headers["X-Seedance-Signature-Previous"] = seedance_signature(body, live_secrets[1])
+    return headers

@@ -142,11 +142,12 @@ def test_htmx_post_returns_a_fresh_form_and_the_new_tiles_out_of_band(logged_in)
     assert 'id="credits-pill"' in content and 'hx-swap-oob="true"' in content and 'data-balance="36"' in content
 
 
-def test_two_to_four_images_are_sent_as_one_batch(logged_in, user):
+def test_two_to_four_images_are_sent_as_one_batch_and_a_fixed_seed_counts_up(logged_in, user):
     logged_in.post(CREATE, valid(count="4", seed_mode="fixed", seed="7"))
     batch = Batch.objects.get()
     assert batch.total == 4
-    assert [g.seed for g in batch.generations.all()] == [7] * 4
+    # Four different, reproducible pictures, not the same one paid for four times.
+    assert [g.seed for g in batch.generations.order_by("batch_index")] == [7, 8, 9, 10]
     assert ledger.balance(user) == 50 - 28
 
 

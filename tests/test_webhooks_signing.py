@@ -68,6 +68,8 @@ def test_after_a_rotation_both_secrets_sign_for_24_hours_and_the_hex_header_uses
     verify_webhook = document_verify_webhook()
     assert verify_webhook(raw.decode(), headers["X-Seedance-Signature"], new)
     assert not verify_webhook(raw.decode(), headers["X-Seedance-Signature"], old)
+    # A receiver that has not switched yet checks the old secret's hex signature beside it.
+    assert verify_webhook(raw.decode(), headers["X-Seedance-Signature-Previous"], old)
 
 
 def test_the_old_secret_stops_signing_once_the_overlap_ends(make_user):
@@ -81,6 +83,7 @@ def test_the_old_secret_stops_signing_once_the_overlap_ends(make_user):
     headers = webhook_signing.signature_headers("msg_1", int(timezone.now().timestamp()), body, [new])
     with pytest.raises(WebhookVerificationError):
         Webhook(old).verify(body, headers)
+    assert "X-Seedance-Signature-Previous" not in headers
 
 
 def test_rotating_twice_keeps_only_the_two_newest_secrets(make_user):
