@@ -252,3 +252,20 @@ def test_fonts_and_their_licences_ship_with_the_engine():
         assert name in names
     assert {"LICENSE-Lato.txt", "LICENSE-DejaVu.txt", "LICENSE-RobotoSlab.txt"} <= names
     assert sum(p.stat().st_size for p in text.FONT_DIR.iterdir()) < 3_000_000
+
+
+def test_deep_thinking_without_text_sketches_compositions_and_paints_the_best():
+    prompt = "A lone lighthouse on a cliff above the ocean at sunset"
+    plain, deep = render(prompt=prompt), render(prompt=prompt, deep_thinking=True)
+    assert "composition" not in plain.plan
+    composition = deep.plan["composition"]
+    candidates = composition["candidates"]
+    assert len(candidates) == 6  # three subject positions, two arrangements each
+    assert {c["side"] for c in candidates} == {"center", "left", "right"}
+    assert composition["chosen"]["score"] == max(c["score"] for c in candidates)
+    assert render(prompt=prompt, deep_thinking=True).image.tobytes() == deep.image.tobytes()  # deterministic
+
+
+def test_deep_thinking_keeps_a_subject_side_the_prompt_asks_for():
+    deep = render(prompt="Portrait of a person on the left, soft morning light", deep_thinking=True)
+    assert {c["side"] for c in deep.plan["composition"]["candidates"]} == {"left"}

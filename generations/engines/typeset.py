@@ -36,6 +36,36 @@ from generations.specs import Spec
 VERSION = "1"
 
 
+COMPOSITION_SIDES = ("center", "left", "right")
+COMPOSITION_VARIANTS = 2
+COMPOSITION_STRIDE = 7919  # a variant's painting seed is the scene seed plus this many times its number
+THIRDS = [(x, y) for x in (1 / 3, 2 / 3) for y in (1 / 3, 2 / 3)]
+
+
+def composition_score(image: Image.Image) -> float:
+    """0..1: how near the centre of visual weight lies to a thirds point, and how wide the tonal range is.
+
+    Visual weight is each pixel's distance from the mean luminance, so a bright sun on a
+    dark sky, or a dark subject on a light ground, pulls the centre towards itself.
+    """
+    grey = image.convert("L")
+    w, h = grey.size
+    values = list(grey.getdata())
+    mean = sum(values) / len(values)
+    total = cx = cy = 0.0
+    for i, v in enumerate(values):
+        weight = abs(v - mean)
+        total += weight
+        cx += weight * (i % w)
+        cy += weight * (i // w)
+    if not total:
+        return 0.0
+    x, y = cx / total / w, cy / total / h
+    nearest = min(((x - tx) ** 2 + (y - ty) ** 2) ** 0.5 for tx, ty in THIRDS)
+    spread = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    return 0.65 * max(0.0, 1 - nearest / 0.5) + 0.35 * min(1.0, spread / 64)
+
+
 def scene_seed(spec: Spec, reading: PromptReading) -> int:
     """A stable 64-bit seed from the prompt (without its quoted text), parameters and seed.
 
@@ -81,11 +111,15 @@ class TypesetEngine(Engine):
             preset = auto_preset(reading.scene_text, motifs, rng)
         palette = grade(make_palette(motifs, spec.colors, reading.background, reading.accents, rng), preset)
 
+        side, composition = reading.subject_side, None
+        if spec.deep_thinking and not reading.quotes:
+            # Nothing to letter, so deep thinking plans the picture itself: it sketches
+            # several compositions small and paints the best-balanced one full size.
+            side, variant, composition = self._compose(spec, reading, motifs, palette, preset, seed, step)
+            rng = random.Random(seed + variant * COMPOSITION_STRIDE)
         step(0.2, "painting background")
         canvas = Canvas(spec.width, spec.height)
-        scene = paint_scene(
-            canvas, motifs, palette, rng, LOOKS[preset], reading.subject_side, excited="excited" in reading.words
-        )
+        scene = paint_scene(canvas, motifs, palette, rng, LOOKS[preset], side, excited="excited" in reading.words)
         step(0.45, "painting motifs")
         image = canvas.result()
 
@@ -101,11 +135,48 @@ class TypesetEngine(Engine):
             "subject_box": scene.subject_box,
             "text_boxes": [],
         }
+        if composition is not None:
+            plan["composition"] = composition
         if reading.quotes:
             self._letter(image, spec, reading, preset, palette, scene, plan, step)
         step(1.0, "done")
         info = {"engine": self.name, "version": VERSION, "style_preset": preset, "motifs": scene.motifs}
         return RenderResult(image=image, plan=plan, info=info)
+
+    def _compose(
+        self,
+        spec: Spec,
+        reading: PromptReading,
+        motifs: list[str],
+        palette: Palette,
+        preset: str,
+        seed: int,
+        step: ProgressFn,
+    ) -> tuple[str, int, dict[str, Any]]:
+        """Sketch every composition at 1/8 size and score it; (side, variant, what was decided).
+
+        A composition is where the subject stands (unless the prompt says) and one of a few
+        arrangements of the sky and land. The score favours a centre of visual weight near
+        a rule-of-thirds point and a clear tonal range (see `composition_score`).
+        """
+        sides = [reading.subject_side] if reading.subject_side != "center" else list(COMPOSITION_SIDES)
+        tried = []
+        options = [(side, variant) for side in sides for variant in range(COMPOSITION_VARIANTS)]
+        for n, (side, variant) in enumerate(options):
+            sketch = Canvas(max(48, spec.width // 8), max(48, spec.height // 8), scale=1)
+            paint_scene(
+                sketch,
+                motifs,
+                palette,
+                random.Random(seed + variant * COMPOSITION_STRIDE),
+                LOOKS[preset],
+                side,
+                excited="excited" in reading.words,
+            )
+            tried.append({"side": side, "variant": variant, "score": round(composition_score(sketch.result()), 3)})
+            step(0.05 + 0.13 * (n + 1) / len(options), f"planning composition ({n + 1}/{len(options)})")
+        best = max(tried, key=lambda c: c["score"])  # the first of equals: deterministic
+        return best["side"], best["variant"], {"chosen": best, "candidates": tried}
 
     def _letter(
         self,
