@@ -1,4 +1,4 @@
-"""`python -m studio.run`: web, worker and sweeper together; one Ctrl-C stops all three.
+"""`python -m studio.run`: web, workers and sweeper together; one Ctrl-C stops them all.
 
 This is what `make run` starts. On many machines, run the parts separately instead
 (see the README): gunicorn for web, `celery worker` per queue, one `celery beat`.
@@ -27,9 +27,16 @@ def commands() -> dict[str, list[str]]:
             "--access-logfile", "-",
         ],
         "worker": [
-            python, "-m", "celery", "-A", "studio", "worker",
-            "--queues", "render,webhooks,default",
+            python, "-m", "celery", "-A", "studio", "worker", "--hostname", "render@%h",
+            "--queues", "render",
             "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"),
+            "--loglevel", "INFO",
+        ],
+        # Webhook deliveries and exports wait on the network and the disk, not the CPU: their
+        # own worker (threads) means a slow receiver never holds up a render.
+        "notifier": [
+            python, "-m", "celery", "-A", "studio", "worker", "--hostname", "notify@%h",
+            "--queues", "webhooks,default", "--pool", "threads", "--concurrency", "4",
             "--loglevel", "INFO",
         ],
         "sweeper": [python, "-m", "celery", "-A", "studio", "beat", "--loglevel", "INFO"],
@@ -38,7 +45,7 @@ def commands() -> dict[str, list[str]]:
 
 def main() -> int:
     procs = {name: subprocess.Popen(cmd) for name, cmd in commands().items()}
-    print(f"Studio: http://{HOST}:{PORT}/  (web, worker and sweeper running; Ctrl-C stops all)", flush=True)
+    print(f"Studio: http://{HOST}:{PORT}/  (web, render and webhook workers, sweeper; Ctrl-C stops all)", flush=True)
 
     stopping = False
 

@@ -94,3 +94,13 @@ def test_healthz_says_so_when_the_broker_is_down(client, db, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"].startswith("error: ConnectionRefusedError")
+
+
+def test_make_run_renders_and_delivers_webhooks_in_separate_workers():
+    from studio.run import commands
+
+    procs = commands()
+    queues = {name: cmd[cmd.index("--queues") + 1] for name, cmd in procs.items() if "--queues" in cmd}
+    # A slow webhook receiver must never take a render slot.
+    assert queues == {"worker": "render", "notifier": "webhooks,default"}
+    assert {"web", "sweeper"} <= set(procs)
