@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -55,6 +55,11 @@ class Workspace:
 
     def require(self, action: Action | str) -> None:
         require(self.role, Action(action))
+
+    @property
+    def pending_invitations(self) -> int:
+        """Invitations waiting for the user's answer (the switcher's badge; one COUNT when shown)."""
+        return pending_invitation_count(self.user)
 
 
 def personal(user: User) -> Workspace:
@@ -99,9 +104,11 @@ def team_ids_for(user: User) -> QuerySet[Membership]:
 
 
 def teams_for(user: User) -> QuerySet[Team]:
+    """The user's teams by name, with `member_count` (everyone in the team) and `my_role` (the user's role)."""
+    mine = Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]
     return (
-        Team.objects.filter(memberships__user=user)
-        .annotate(member_count=Count("memberships", distinct=True))
+        Team.objects.filter(pk__in=team_ids_for(user))
+        .annotate(member_count=Count("memberships", distinct=True), my_role=Subquery(mine))
         .order_by("name", "id")
     )
 
@@ -126,14 +133,21 @@ def open_invites(team: Team) -> list[Invite]:
     )
 
 
+def _waiting_invitations(user: User) -> QuerySet[Invite]:
+    now = timezone.now()
+    return Invite.objects.filter(
+        invitee=user, revoked_at__isnull=True, accepted_at__isnull=True, expires_at__gt=now
+    ).exclude(team__memberships__user=user)
+
+
 def invitations_for(user: User) -> list[Invite]:
     """Personal invitations waiting for `user`'s answer."""
-    now = timezone.now()
-    return list(
-        Invite.objects.filter(invitee=user, revoked_at__isnull=True, accepted_at__isnull=True, expires_at__gt=now)
-        .exclude(team__memberships__user=user)
-        .select_related("team", "created_by")
-    )
+    return list(_waiting_invitations(user).select_related("team", "created_by"))
+
+
+def pending_invitation_count(user: User) -> int:
+    """How many personal invitations wait for `user`'s answer (the switcher's badge)."""
+    return _waiting_invitations(user).count()
 
 
 def open_invite_by_token(token: str) -> Invite:
@@ -208,9 +222,14 @@ def _mail_invite(invite: Invite) -> None:
 
 
 def create_link(*, by: User, team: Team, role: str) -> Invite:
-    """A link invite: anyone logged in who opens it within a week joins with `role`."""
+    """A link invite: anyone logged in who opens it within a week joins with `role`.
+
+    Never as an owner: a link can be forwarded, so ownership is given to a named person only.
+    """
     _require_owner(by, team)
     _check_role(role)
+    if role == Role.OWNER:
+        raise TeamError("A link can invite editors or viewers; make someone an owner from the members list.")
     return Invite.objects.create(team=team, role=role, created_by=by, expires_at=timezone.now() + INVITE_TTL)
 
 
@@ -325,3 +344,30 @@ def switch(request: HttpRequest, key: str) -> Workspace:
     request.session[SESSION_KEY] = workspace.key
     request._studio_workspace = workspace
     return workspace
+
+
+# --- Reads for the teams pages ---------------------------------------------------------------
+
+
+def member_of(team: Team, member_id: int) -> Membership:
+    """One membership of `team` by its id (404 for any other)."""
+    member = team.memberships.select_related("user", "team").filter(pk=member_id).first()
+    if member is None:
+        raise Http404("No such member.")
+    return member
+
+
+def invite_of(team: Team, invite_id: int) -> Invite:
+    """One invite of `team` by its id, in any state (404 for any other)."""
+    invite = team.invites.select_related("team", "invitee").filter(pk=invite_id).first()
+    if invite is None:
+        raise Http404("No such invitation.")
+    return invite
+
+
+def invitation_for(user: User, invite_id: int) -> Invite:
+    """A personal invitation addressed to `user`, in any state (404 for anyone else's)."""
+    invite = Invite.objects.select_related("team", "created_by").filter(pk=invite_id, invitee=user).first()
+    if invite is None:
+        raise Http404("No such invitation.")
+    return invite

@@ -1,4 +1,4 @@
-"""Many images at once: the selection bar's actions (ZIP, star, delete) and ZIP exports.
+"""Many images at once: the selection bar's actions (ZIP, star, delete, add to a board, compare) and ZIP exports.
 
 Every action is a POST naming public ids; the selector keeps only the user's own, so
 a forged id of someone else's image is silently dropped, never touched.
@@ -12,12 +12,14 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from generations import selectors, services, zips
+from generations import review, review_selectors, selectors, services, zips
+from generations.views_boards import add_message
 from generations.views_image import back_url, confirm_context
 
-ACTIONS = ("zip", "star", "unstar", "delete", "confirm_delete")
+ACTIONS = ("zip", "star", "unstar", "delete", "confirm_delete", "add_to_board", "compare")
 
 
 def _plural(n: int, word: str = "image") -> str:
@@ -35,11 +37,16 @@ def selection(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
     if action not in ACTIONS:
         return HttpResponse("Unknown action.", status=400)
-    generations = selectors.generations_for_user(request.user, request.POST.getlist("ids")[:1000])
+    ids = request.POST.getlist("ids")[:1000]
+    generations = selectors.generations_for_user(request.user, ids)
     if not generations:
         messages.info(request, "Select one or more images first.")
         return redirect(_back(request))
 
+    if action == "compare":
+        return _compare(request, ids, generations)
+    if action == "add_to_board":
+        return _add_to_board(request, generations)
     if action == "zip":
         return _zip(request, generations)
     if action in ("star", "unstar"):
@@ -52,6 +59,24 @@ def selection(request: HttpRequest) -> HttpResponse:
         return render(request, "generations/confirm_delete.html", context)
     deleted = services.delete(user=request.user, generations=generations)
     messages.success(request, f"Deleted {_plural(deleted)}, files and all.")
+    return redirect(_back(request))
+
+
+def _compare(request: HttpRequest, ids: list[str], generations: list) -> HttpResponse:
+    if len(generations) != 2:
+        messages.info(request, f"Select exactly two images to compare ({len(generations)} selected).")
+        return redirect(_back(request))
+    left, right = sorted(generations, key=lambda g: ids.index(g.public_id))  # in the order they were picked
+    return redirect(f"{reverse('boards:compare')}?{urlencode({'a': left.public_id, 'b': right.public_id})}")
+
+
+def _add_to_board(request: HttpRequest, generations: list) -> HttpResponse:
+    if not request.POST.get("board"):
+        messages.info(request, "Pick a board to add the images to.")
+        return redirect(_back(request))
+    board, _ = review_selectors.board_for_user(request.user, request.POST["board"])
+    added = review.add_to_board(user=request.user, board=board, generations=generations)
+    messages.success(request, add_message(board, added, len(generations)))
     return redirect(_back(request))
 
 

@@ -22,7 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from generations import storage
+from accounts.permissions import Action
+from generations import selectors, storage
 from generations.models import Export, Generation, Stage
 
 log = logging.getLogger(__name__)
@@ -110,10 +111,10 @@ def archive_name(count: int) -> str:
 
 
 def start_export(*, user: User, generations: Sequence[Generation]) -> Export:
-    """Record an export of `user`'s own completed generations and queue it once committed."""
-    from generations import tasks
+    """Record an export of the completed generations `user` may download, and queue it once committed."""
+    from generations import services, tasks
 
-    own = zippable(g for g in generations if g.user_id == user.pk)
+    own = zippable(services.allowed(user, generations, Action.DOWNLOAD))
     with transaction.atomic():
         export = Export.objects.create(user=user, generation_ids=[g.pk for g in own], total=len(own))
         transaction.on_commit(lambda: tasks.build_export.delay(export.pk))
@@ -128,7 +129,8 @@ def build_export(export_id: int) -> None:
     if not claimed:
         return
     export = Export.objects.get(pk=export_id)
-    by_pk = Generation.objects.in_bulk(export.generation_ids)
+    # Checked again here: a member who left the team meanwhile gets none of its images.
+    by_pk = selectors.visible_generations(export.user).in_bulk(export.generation_ids)
     generations = zippable(by_pk[pk] for pk in export.generation_ids if pk in by_pk)
     try:
         with tempfile.TemporaryFile() as out:

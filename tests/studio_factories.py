@@ -71,3 +71,14 @@ def make_generation(
         g.file_size = names["png_size"]
         g.save(update_fields=["image_png", "image_webp", "thumbnail", "file_size"])
     return g
+
+
+def make_team(owner: User, name: str = "Poster Crew", **members: str) -> Any:
+    """A team owned by `owner`, with `members` as username=role (the users must exist)."""
+    from accounts import teams
+    from accounts.models import Membership
+
+    team = teams.create_team(user=owner, name=name)
+    for username, role in members.items():
+        Membership.objects.create(team=team, user=User.objects.get(username=username), role=role)
+    return team

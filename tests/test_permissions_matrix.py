@@ -1,4 +1,4 @@
-"""Who may do what in a team, checked on the server: every role × every action.
+"""Who may do what in a team, checked on the server: every role by every action.
 
 Each action is sent as the request a browser or API client would send. An allowed one
 succeeds and changes what it should; a refused one gets 403 (a member whose role does
@@ -109,7 +109,10 @@ ACTIONS: dict[str, tuple[Callable[[World, str], Any], Callable[[World, str], boo
     "star": (_star, lambda w, who: Star.objects.filter(generation=w.image).exists()),
     "edit_board": (_edit_board, lambda w, who: not BoardItem.objects.filter(board=w.board).exists()),
     "download": (_download, lambda w, who: True),
-    "manage_members": (_manage_members, lambda w, who: Membership.objects.get(pk=w.editor_membership.pk).role == "viewer"),
+    "manage_members": (
+        _manage_members,
+        lambda w, who: Membership.objects.get(pk=w.editor_membership.pk).role == "viewer",
+    ),
 }
 
 ALLOWED = {
@@ -165,9 +168,7 @@ def test_a_strangers_refusals_do_not_even_confirm_the_ids(world: World):
         reverse("teams:detail", args=[world.team.public_id]),
     ):
         assert client.get(url).status_code == 404, url
-    api = Client().get(
-        f"/v1/images/{world.image.public_id}", HTTP_AUTHORIZATION=f"Bearer {world.keys['stranger']}"
-    )
+    api = Client().get(f"/v1/images/{world.image.public_id}", HTTP_AUTHORIZATION=f"Bearer {world.keys['stranger']}")
     assert api.status_code == 404
     assert api.json()["error"]["code"] == "not_found"
 
@@ -201,8 +202,14 @@ def test_credits_for_a_team_image_are_the_generators(world: World):
 
 def test_api_keys_left_over_do_not_outlive_membership(world: World):
     Membership.objects.filter(team=world.team, user=world.users["viewer"]).delete()
-    response = Client().get(
-        f"/v1/images/{world.image.public_id}", HTTP_AUTHORIZATION=f"Bearer {world.keys['viewer']}"
-    )
+    response = Client().get(f"/v1/images/{world.image.public_id}", HTTP_AUTHORIZATION=f"Bearer {world.keys['viewer']}")
     assert response.status_code == 404
     assert ApiKey.objects.filter(user=world.users["viewer"]).exists()
+
+
+def test_a_refused_page_says_why_on_a_finished_page(world: World):
+    response = _review(world, "viewer")
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "Only editors and owners review images in this team." in text
+    assert "Back to the studio" in text
