@@ -26,10 +26,13 @@ class ReviewEvent(models.Model):
         return f"{self.generation} {self.from_status} -> {self.to_status}"
 
 
+COMMENT_MAX_LENGTH = 2000
+
+
 class Comment(models.Model):
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    body = models.TextField(max_length=2000)
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(

@@ -19,8 +19,8 @@ from accounts.permissions import Action
 from accounts.teams import Workspace
 from generations import selectors
 from generations.models import Board, BoardItem, Comment, Generation, ReviewEvent, ReviewStatus, Stage
+from generations.models_review import COMMENT_MAX_LENGTH
 
-COMMENT_MAX_LENGTH = 2000
 BOARD_NAME_MAX_LENGTH = 80
 
 

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from generations import selectors, services, storage
+from accounts.permissions import MESSAGES, Action, Forbidden
+from generations import review, review_selectors, selectors, services, storage
 from generations.engines import engine_class
 from generations.models import Generation, Stage
 
@@ -67,16 +68,24 @@ def back_url(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-@login_required
-@require_GET
-def image(request: HttpRequest, public_id: str) -> HttpResponse:
-    generation = selectors.generation_for_user(request.user, public_id)
+def image_context(
+    request: HttpRequest,
+    generation: Generation,
+    *,
+    review_error: str = "",
+    comment_error: str = "",
+    comment_body: str = "",
+) -> dict[str, Any]:
+    """Everything the image page shows; its review, comments and boards panels re-render from the same."""
     generation.starred = selectors.is_starred(request.user, generation)
     newer, older = selectors.neighbours(request.user, generation)
     completed = generation.stage == Stage.COMPLETED
     webp = storage.signed_url(generation, "webp") if completed else ""
     png = storage.signed_url(generation, "png") if completed else ""
-    context = {
+    workspace = selectors.workspace_of(request.user, generation)
+    thread = review_selectors.comments(generation)
+    boards_on, boards_other = review_selectors.boards_for_generation(request.user, generation)
+    return {
         "g": generation,
         "newer": newer,
         "older": older,
@@ -88,8 +97,31 @@ def image(request: HttpRequest, public_id: str) -> HttpResponse:
         "webp_name": storage.download_filename(generation, "webp"),
         "plan": plan_summary(generation.plan),
         "studio_url": reverse("generations:studio"),
+        # Team review: the buttons shown follow the role; the services check it again.
+        "image_workspace": workspace,
+        "can_review": workspace.can(Action.REVIEW),
+        "can_comment": workspace.can(Action.COMMENT),
+        "review_denied": MESSAGES.get(Action.REVIEW, ""),
+        "review_history": review_selectors.review_history(generation),
+        "review_error": review_error,
+        "comments": thread,
+        "open_comments": sum(1 for c in thread if not c.is_resolved),
+        "comment_error": comment_error,
+        "comment_body": comment_body,
+        "comment_max": review.COMMENT_MAX_LENGTH,
+        "boards_on": boards_on,
+        "boards_other": boards_other,
+        "can_edit_boards": workspace.can(Action.EDIT_BOARDS),
+        # Only whoever generated an image deletes it (teammates review, they don't remove).
+        "can_delete": generation.user_id == request.user.pk,
     }
-    return render(request, "generations/image.html", context)
+
+
+@login_required
+@require_GET
+def image(request: HttpRequest, public_id: str) -> HttpResponse:
+    generation = selectors.generation_for_user(request.user, public_id)
+    return render(request, "generations/image.html", image_context(request, generation))
 
 
 @login_required
@@ -110,6 +142,8 @@ def star(request: HttpRequest, public_id: str) -> HttpResponse:
 def delete(request: HttpRequest, public_id: str) -> HttpResponse:
     """GET: the confirmation page (the dialog's no-JS twin). POST: delete the image and its files."""
     generation = selectors.generation_for_user(request.user, public_id)
+    if generation.user_id != request.user.pk:
+        raise Forbidden("Only the person who generated an image can delete it.")
     if request.method == "GET":
         return render(request, "generations/confirm_delete.html", confirm_context([generation], single=True))
     services.delete(user=request.user, generations=[generation])

@@ -213,3 +213,18 @@ def test_a_refused_page_says_why_on_a_finished_page(world: World):
     text = response.content.decode()
     assert "Only editors and owners review images in this team." in text
     assert "Back to the studio" in text
+
+
+def test_only_whoever_generated_an_image_can_delete_it(world: World):
+    url = reverse("generations:delete", args=[world.image.public_id])
+    for who in ("owner", "viewer"):
+        client = world.client(who)
+        assert client.get(url).status_code == 403
+        assert client.post(url).status_code == 403
+        page = client.get(reverse("generations:image", args=[world.image.public_id])).content.decode()
+        assert "Delete image" not in page
+    assert Generation.objects.filter(pk=world.image.pk).exists()
+    editor = world.client("editor")
+    assert "Delete image" in editor.get(reverse("generations:image", args=[world.image.public_id])).content.decode()
+    assert editor.post(url).status_code == 302
+    assert not Generation.objects.filter(pk=world.image.pk).exists()

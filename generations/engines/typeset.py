@@ -50,7 +50,7 @@ def composition_score(image: Image.Image) -> float:
     """
     grey = image.convert("L")
     w, h = grey.size
-    values = list(grey.getdata())
+    values = list(grey.get_flattened_data())
     mean = sum(values) / len(values)
     total = cx = cy = 0.0
     for i, v in enumerate(values):
