@@ -47,6 +47,19 @@ def make_user(db) -> Callable[..., User]:
     return make
 
 
+@pytest.fixture
+def user(make_user) -> User:
+    """A signed-up user with the 50 free credits (a test module may override it)."""
+    return make_user()
+
+
+@pytest.fixture
+def logged_in(client, user):
+    """Django's test client, logged in as `user`."""
+    client.force_login(user)
+    return client
+
+
 def wait_for(
     predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.05, message: str = ""
 ) -> object:

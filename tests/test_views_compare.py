@@ -15,12 +15,6 @@ def user(make_user):
     return make_user("cora")
 
 
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def test_compare_shows_both_images_and_highlights_differences(logged_in, user):
     a = make_generation(user, prompt="Fox at dawn", style="watercolor", seed=1)
     b = make_generation(user, prompt="Fox at dusk", style="watercolor", seed=2, aspect_ratio="16:9")

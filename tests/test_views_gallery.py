@@ -20,17 +20,6 @@ STUDIO = "/"
 SELECTION = "/selection"
 
 
-@pytest.fixture
-def user(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def tile_ids(content: str) -> list[str]:
     return re.findall(r'<figure id="gen-(img_[0-9a-f]+)"', content)
 

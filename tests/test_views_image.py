@@ -6,7 +6,6 @@ import html
 import io
 import re
 
-import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image
@@ -17,17 +16,6 @@ from tests.studio_factories import make_generation
 TIMES = "\N{MULTIPLICATION SIGN}"
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def user(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def page(client, g) -> str:

@@ -35,17 +35,6 @@ def valid(**overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
-@pytest.fixture
-def user(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def error_beside(content: str, field: str) -> str:
     """The error text rendered right after `field`'s control (the element id'd `<field>-error`)."""
     match = re.search(rf'id="{field}-error">(.*?)</p>', content, re.S)

@@ -6,7 +6,6 @@ import io
 import re
 import zipfile
 
-import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
@@ -15,17 +14,6 @@ from generations.models import Export, Stage
 from tests.studio_factories import make_generation
 
 SELECTION = "/selection"
-
-
-@pytest.fixture
-def user(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def test_a_small_selection_streams_a_zip_of_the_pngs_with_readable_unique_names(logged_in, user, make_user):
