@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
@@ -193,7 +193,15 @@ def create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def tile(request: HttpRequest, public_id: str) -> HttpResponse:
     """One tile, re-fetched every second by a pending tile until it is finished."""
-    generation = decorate(request.user, [selectors.generation_for_user(request.user, public_id)])[0]
+    try:
+        generation = decorate(request.user, [selectors.generation_for_user(request.user, public_id)])[0]
+    except Http404:
+        if not request.htmx:
+            raise
+        # A polling tile whose image was deleted meanwhile (in another tab), or is no longer
+        # shared: one that says so and stops polling, instead of a 404 every second. It reads
+        # the same for an id that never existed, so it tells a stranger nothing.
+        return render(request, "generations/partials/tile_gone.html", {"public_id": public_id})
     if not generation.is_finished:
         generation.eta = selectors.estimated_remaining(generation)
         generation.queue_position = selectors.queue_position(generation)

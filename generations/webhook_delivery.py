@@ -248,14 +248,20 @@ def _record(
     return attempt
 
 
-def resend(delivery: WebhookDelivery) -> None:
-    """Send the same event (same body, same `webhook-id`) again, with a fresh retry schedule."""
+def resend(delivery: WebhookDelivery) -> bool:
+    """Send the same event (same body, same `webhook-id`) again, with a fresh retry schedule.
+
+    False while an attempt is in flight: that attempt's result would overwrite the fresh
+    schedule, so the resend could be lost. The caller says so and the user tries again.
+    """
     now = timezone.now()
     with transaction.atomic():
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            status=Status.PENDING, schedule_step=0, next_attempt_at=now, finished_at=None, enqueued_at=now
-        )
-        queue(delivery.pk)
+        reset = WebhookDelivery.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), pk=delivery.pk
+        ).update(status=Status.PENDING, schedule_step=0, next_attempt_at=now, finished_at=None, enqueued_at=now)
+        if reset:
+            queue(delivery.pk)
+    return bool(reset)
 
 
 def sweep_due() -> int:

@@ -92,13 +92,21 @@ def delivery(request: HttpRequest, public_id: str) -> HttpResponse:
 def resend(request: HttpRequest, public_id: str) -> HttpResponse:
     """Send the event again: the same body and `webhook-id`, with a fresh retry schedule."""
     found = webhooks.delivery_for_user(request.user, public_id)
-    webhook_delivery.resend(found)
+    queued = webhook_delivery.resend(found)
     found.refresh_from_db()
     webhooks.for_display([found])
+    notice = (
+        "Queued to send again with the same webhook-id."
+        if queued
+        else "An attempt is being made right now; resend once it has finished."
+    )
     if request.htmx:
-        context = {"d": found, "open": True, "notice": "Queued to send again with the same webhook-id."}
+        context = {"d": found, "open": True, "notice": notice}
         return _private(render(request, "generations/webhooks/partials/delivery.html", context))
-    messages.success(request, f"{found.event} {found.public_id} is queued to send again.")
+    if not queued:
+        messages.info(request, notice)
+    else:
+        messages.success(request, f"{found.event} {found.public_id} is queued to send again.")
     return redirect(reverse("generations:webhooks") + f"#delivery-{found.public_id}")
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from accounts import ledger
-from generations import specs
+from generations import services, specs
 from generations.models import Batch, Generation, Stage
 from tests.studio_factories import make_generation
 
@@ -242,3 +242,27 @@ def test_a_failed_tile_says_so_notes_the_refund_and_refreshes_the_balance(logged
 def test_another_users_tile_is_a_404(logged_in, make_user):
     other = make_generation(make_user(), stage=Stage.QUEUED)
     assert logged_in.get(reverse("generations:tile", args=[other.public_id])).status_code == 404
+
+
+def test_a_polling_tile_whose_image_is_gone_says_so_and_stops_polling(logged_in, user, make_user):
+    g = make_generation(user, stage=Stage.QUEUED)
+    stranger = make_generation(make_user(), stage=Stage.QUEUED)
+    services.delete(user=user, generations=[g])
+    for public_id in (g.public_id, stranger.public_id, "img_never_existed"):
+        response = logged_in.get(reverse("generations:tile", args=[public_id]), headers=HX)
+        content = response.content.decode()
+        assert response.status_code == 200 and "No longer here" in content
+        assert "hx-trigger" not in content and f'id="gen-{public_id}"' in content
+
+
+def test_a_polling_tile_after_the_session_ended_sends_the_whole_page_to_log_in(client, user):
+    g = make_generation(user, stage=Stage.QUEUED)
+    response = client.get(
+        reverse("generations:tile", args=[g.public_id]),
+        headers={**HX, "HX-Current-URL": "http://testserver/?q=poster"},
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/accounts/login?next=/%3Fq%3Dposter"
+    # A plain request still gets the ordinary redirect.
+    plain = client.get(reverse("generations:tile", args=[g.public_id]))
+    assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login")

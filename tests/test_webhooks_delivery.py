@@ -231,3 +231,20 @@ def test_the_sweeper_queues_overdue_deliveries_whose_task_was_lost(
     assert (lost.status, later.status) == ("succeeded", "pending")
     assert len(httpserver.log) == 1
     assert webhook_delivery.sweep_due() == 0
+
+
+def test_a_resend_while_an_attempt_is_in_flight_is_refused_not_lost(user, httpserver):
+    httpserver.expect_request("/hook").respond_with_data("no", status=500)
+    delivery = recorded(user, httpserver)
+    # A worker has claimed the delivery and is waiting on the receiver.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        claimed_until=timezone.now() + timedelta(seconds=60), schedule_step=3, enqueued_at=None
+    )
+    assert webhook_delivery.resend(delivery) is False
+    delivery.refresh_from_db()
+    assert (delivery.schedule_step, delivery.enqueued_at) == (3, None)  # untouched: the attempt's result stands
+    # Once the attempt has finished, the resend goes through.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_until=None, status="failed")
+    assert webhook_delivery.resend(delivery) is True
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.schedule_step) == ("pending", 0)

@@ -102,7 +102,7 @@
     const out = $("[data-char-count]", form);
     if (!area || !out) return;
     const max = Number(area.dataset.max) || 1000;
-    const n = area.value.trim().length;
+    const n = [...area.value.trim()].length; // code points, as the server counts (an emoji is one)
     out.textContent = `${n} / ${max}`;
     out.classList.toggle("is-near", n > max * 0.9 && n <= max);
     out.classList.toggle("is-over", n > max);
