@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from accounts.models import Invite, Membership, Role, Team, User
-from accounts.permissions import Action, Forbidden, allows, require
+from accounts.permissions import Action, allows, require
 
 PERSONAL = "personal"
 INVITE_TTL = timedelta(days=7)
@@ -76,10 +76,8 @@ def workspace_for(user: User, key: str | None) -> Workspace:
     """The workspace named `key` (a team's public id, or "personal") as `user` sees it; 404 for a non-member."""
     if not key or key == PERSONAL:
         return personal(user)
-    member = Membership.objects.select_related("team").filter(team__public_id=key, user=user).first()
-    if member is None:
-        raise Http404("No such team.")
-    return Workspace(user=user, team=member.team, role=member.role)
+    team, member = team_for(user, key)
+    return Workspace(user=user, team=team, role=member.role)
 
 
 def workspace_of_team(user: User, team: Team | None) -> Workspace:
@@ -300,24 +298,6 @@ def rename_team(*, by: User, team: Team, name: str) -> Team:
     team.name = name.strip()[:80]
     team.save(update_fields=["name"])
     return team
-
-
-__all__ = [
-    "PERSONAL",
-    "Forbidden",
-    "TeamError",
-    "Workspace",
-    "accept_invite",
-    "change_role",
-    "create_link",
-    "create_team",
-    "decline_invite",
-    "invite_user",
-    "remove_member",
-    "revoke_invite",
-    "workspace_for",
-    "workspaces_for",
-]
 
 
 def current(request: HttpRequest) -> Workspace:

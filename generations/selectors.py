@@ -47,7 +47,10 @@ def generation_for_user(user: User, public_id: str) -> Generation:
 
 
 def workspace_of(user: User, generation: Generation) -> Workspace:
-    """The workspace `generation` lives in, with `user`'s role there (404 for a non-member)."""
+    """The workspace `generation` lives in, with `user`'s role there (404 for a non-member, and
+    for anyone else's personal image: a personal workspace has one member)."""
+    if generation.team_id is None and generation.user_id != user.pk:
+        raise Http404(f"No image with task_id {generation.public_id!r}.")
     return teams.workspace_of_team(user, generation.team)
 
 

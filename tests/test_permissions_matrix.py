@@ -228,3 +228,18 @@ def test_only_whoever_generated_an_image_can_delete_it(world: World):
     assert "Delete image" in editor.get(reverse("generations:image", args=[world.image.public_id])).content.decode()
     assert editor.post(url).status_code == 302
     assert not Generation.objects.filter(pk=world.image.pk).exists()
+
+
+def test_the_services_refuse_a_strangers_personal_image_on_their_own(world: World):
+    from django.http import Http404
+
+    private = make_generation(world.users["owner"], prompt="Owner's own sketch")
+    stranger = world.users["stranger"]
+    for change in (
+        lambda: review.set_review(user=stranger, generation=private, status=ReviewStatus.APPROVED),
+        lambda: review.add_comment(user=stranger, generation=private, body="Nice"),
+    ):
+        with pytest.raises(Http404):
+            change()
+    private.refresh_from_db()
+    assert private.review_status == ReviewStatus.PENDING and not private.comments.exists()
