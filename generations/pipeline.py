@@ -16,6 +16,13 @@ from generations.models import Generation
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 3
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before another try after a transient fault: 2, 4, 8 … (at most 30)."""
+    return min(30, 2**attempts)
+
 
 class _Abandoned(Exception):
     """The generation was canceled or taken over while this worker rendered it."""
@@ -90,9 +97,10 @@ def render(generation_id: int) -> None:
     except _Abandoned:
         log.info("generation %s was canceled or taken over during render", generation.public_id)
     except EngineError as exc:
-        if exc.transient and generation.attempts < 3:
-            log.warning("generation %s: transient engine error, requeued: %s", generation.public_id, exc)
-            services.requeue(generation)
+        if exc.transient and generation.attempts < MAX_ATTEMPTS:
+            delay = retry_delay(generation.attempts)
+            log.warning("generation %s: transient engine error, retried in %ss: %s", generation.public_id, delay, exc)
+            services.requeue(generation, delay_seconds=delay)
         else:
             services.fail(generation_id=generation.pk, code=exc.code, message=str(exc))
     except SoftTimeLimitExceeded:

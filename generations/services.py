@@ -122,11 +122,11 @@ def _check_concurrency(user: User, adding: int) -> None:
         )
 
 
-def _enqueue(generations: Sequence[Generation]) -> None:
+def _enqueue(generations: Sequence[Generation], *, countdown: float = 0) -> None:
     from generations import tasks
 
     ids = [g.pk for g in generations]
-    transaction.on_commit(lambda: [tasks.render.delay(pk) for pk in ids])
+    transaction.on_commit(lambda: [tasks.render.apply_async((pk,), countdown=countdown or None) for pk in ids])
 
 
 def _check_webhook_urls(urls: Sequence[tuple[str, str]]) -> None:
@@ -337,14 +337,15 @@ def complete(generation: Generation, *, files: dict[str, str], plan: dict, info:
     return True
 
 
-def requeue(generation: Generation) -> bool:
-    """Give a claimed generation back to the queue (a transient engine fault)."""
+def requeue(generation: Generation, *, delay_seconds: float = 0) -> bool:
+    """Give a claimed generation back to the queue (a transient engine fault), to run again
+    after `delay_seconds`: a provider that is rate limiting or down gets a moment first."""
     with transaction.atomic():
         moved = Generation.objects.filter(pk=generation.pk, stage=Stage.RENDERING, attempts=generation.attempts).update(
             stage=Stage.QUEUED, enqueued_at=timezone.now(), progress=0.0, progress_note="retrying"
         )
         if moved:
-            _enqueue([generation])
+            _enqueue([generation], countdown=delay_seconds)
     return bool(moved)
 
 

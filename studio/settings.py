@@ -197,6 +197,8 @@ STUDIO_SWEEP_INTERVAL_SECONDS = env_float("STUDIO_SWEEP_INTERVAL_SECONDS", 15.0)
 # Engine name -> class. Operators may add their own.
 STUDIO_ENGINES = {
     "typeset": "generations.engines.typeset.TypesetEngine",
+    "ark": "generations.engines.ark.ArkEngine",
+    "openai": "generations.engines.openai_compat.OpenAICompatEngine",
 }
 # Public model id -> engine and its options. STUDIO_MODELS_JSON replaces the catalog,
 # e.g. '{"seedream-5.0-lite": {"engine": "ark", "options": {"api_key": "..."}}}'.

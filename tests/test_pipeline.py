@@ -78,6 +78,20 @@ def test_a_transient_engine_fault_goes_back_on_the_queue_then_fails_after_three_
     assert ledger.balance(user) == 50
 
 
+@fake_models(fail="transient")
+def test_a_transient_fault_is_retried_after_a_growing_pause(make_user, monkeypatch, django_capture_on_commit_callbacks):
+    from generations import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.render, "apply_async", lambda args, countdown=None: sent.append((args, countdown)))
+    g = services.submit(user=make_user(), spec=spec()).generations[0]
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            pipeline.render(g.pk)
+    assert sent == [((g.pk,), 2), ((g.pk,), 4)]
+    assert [pipeline.retry_delay(n) for n in (1, 2, 3, 5, 9)] == [2, 4, 8, 30, 30]
+
+
 @fake_models()
 def test_a_generation_canceled_mid_render_stays_canceled_and_refunded(make_user, monkeypatch):
     user = make_user()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from importlib import import_module
 
@@ -19,12 +20,14 @@ def engine_class(name: str) -> type[Engine]:
 
 
 @cache
-def _engine(name: str, options: tuple[tuple[str, object], ...]) -> Engine:
-    return engine_class(name)(**dict(options))
+def _engine(name: str, options_json: str) -> Engine:
+    return engine_class(name)(**json.loads(options_json))
 
 
 def engine_for_model(model_id: str) -> Engine:
-    """The (cached, per process) engine that serves a public model id."""
+    """The (cached, per process) engine that serves a public model id.
+
+    Options are keyed as canonical JSON: they come from JSON, and may hold lists or objects.
+    """
     entry = settings.STUDIO_MODELS[model_id]
-    options = tuple(sorted((entry.get("options") or {}).items()))
-    return _engine(entry["engine"], options)
+    return _engine(entry["engine"], json.dumps(entry.get("options") or {}, sort_keys=True))
