@@ -22,11 +22,16 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python -m studio.run
 
-# Debian packages the tests drive: Chromium for the browser tests.
+# Debian packages the tests drive: Chromium for the browser tests, Node.js for the JavaScript SDK.
+# Only what is missing is installed.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian's$$missing for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 test: $(VENV)/.dev system-deps
 	$(BIN)/ruff check .

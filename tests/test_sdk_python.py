@@ -1,0 +1,480 @@
+"""The Python SDK (`sdk/python`, package `seedance`) against a real Studio, and its retry policy on a fake.
+
+Studio runs as pytest-django's `live_server` with a real Celery worker rendering with the
+`typeset` engine, so `generate` really waits for a real image. Retries, backoff and
+Idempotency-Key reuse are checked on a loopback fake (pytest-httpserver), where a 429 or a
+503 can be scripted; the SDK's pauses go through `seedance._transport.sleep`, which those
+tests record instead of sleeping.
+"""
+
+import io
+import json
+import sys
+import time
+from types import SimpleNamespace
+
+import pytest
+from PIL import Image
+from werkzeug import Request, Response
+
+from accounts import ledger, ratelimit
+from generations import webhook_signing
+from tests.api_support import render
+from tests.conftest import ROOT
+from tests.webhook_support import document_verify_webhook
+
+sys.path.insert(0, str(ROOT / "sdk" / "python" / "src"))
+
+import seedance
+from seedance import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    ConflictError,
+    GenerationFailedError,
+    InsufficientCreditsError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    SeedanceClient,
+    SeedanceError,
+    Webhook,
+    WebhookVerificationError,
+    verify_webhook,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+DOCUMENT = ROOT.parent / "shared" / "seed" / "000_a5a7463e9e317927.txt"
+MODEL = "seedream-5.0-lite"
+TYPESET = {MODEL: {"engine": "typeset"}}
+
+# The document's SDK snippets, verbatim (test_the_snippets_are_the_documents checks it).
+SDK_SNIPPET = """from seedance import SeedanceClient
+
+client = SeedanceClient(api_key="your_key")
+result = client.images.generate(
+    model="seedream-5.0-lite",
+    prompt="A beautiful sunset",
+    deep_thinking=True
+)"""
+
+ECOMMERCE_SNIPPET = """def generate_product_images(product):
+    prompts = [
+        f"Product photo of {product.name}, white background, studio lighting, 1:1",
+        f"Lifestyle photo of {product.name} in use, natural setting, 16:9",
+        f"Product detail close-up of {product.name}, macro photography, 1:1"
+    ]
+
+    batch = client.images.batch_generate(
+        generations=[
+            {"model": "seedream-5.0-lite", "prompt": p}
+            for p in prompts
+        ]
+    )
+
+    return batch"""
+
+SOCIAL_SNIPPET = """def generate_weekly_social_content(brand, topics):
+    generations = []
+    for topic in topics:
+        generations.append({
+            "model": "seedream-5.0-lite",
+            "prompt": f"{brand.style_prefix} {topic}, social media post, 1:1",
+            "aspect_ratio": "1:1",
+            "deep_thinking": True,
+            "metadata": {"topic": topic, "platform": "instagram"}
+        })
+
+    return client.images.batch_generate(generations=generations)"""
+
+
+@pytest.fixture
+def typeset(api_url, settings):
+    """The live server's catalog: the model id served by the embedded typeset engine."""
+    settings.STUDIO_MODELS = TYPESET
+    return api_url
+
+
+@pytest.fixture
+def worker(typeset, start_worker):
+    return start_worker(STUDIO_MODELS_JSON=json.dumps(TYPESET))
+
+
+@pytest.fixture
+def sdk(api_url):
+    """sdk(key, **options): a SeedanceClient on the live server; all are closed after the test."""
+    clients = []
+
+    def make(key: str, **options) -> SeedanceClient:
+        client = SeedanceClient(api_key=key, base_url=api_url, **options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """The SDK's pauses, recorded instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(seedance._transport, "sleep", recorded.append)
+    return recorded
+
+
+def png_size(data: bytes) -> tuple[str, tuple[int, int]]:
+    with Image.open(io.BytesIO(data)) as image:
+        image.verify()
+    with Image.open(io.BytesIO(data)) as image:
+        return image.format, image.size
+
+
+# --- The document's snippets against a real Studio and worker ----------------------------------
+
+
+def test_the_snippets_are_the_documents():
+    if not DOCUMENT.exists():
+        pytest.skip("the product document is not beside this checkout")
+    text = DOCUMENT.read_text()
+    for snippet in (SDK_SNIPPET, ECOMMERCE_SNIPPET, SOCIAL_SNIPPET):
+        assert snippet in text
+
+
+def test_the_documents_snippet_waits_for_the_image_which_downloads_at_its_size(
+    worker, account, monkeypatch, typeset, tmp_path
+):
+    acct = account(credits=100)
+    monkeypatch.setenv("SEEDANCE_BASE_URL", typeset)  # the key is the only change to the snippet
+    namespace: dict = {}
+    exec(SDK_SNIPPET.replace("your_key", acct.key), namespace)
+    client, result = namespace["client"], namespace["result"]
+    try:
+        assert result["status"] == "completed", worker.log()
+        assert result["task_id"].startswith("img_")
+        assert (result["width"], result["height"]) == (1024, 1024)
+        assert result["deep_thinking_used"] is True and result["model"] == MODEL
+        assert result["image_url"].startswith(typeset.removesuffix("/v1"))
+        saved = client.download(result["image_url"], tmp_path / "output" / "my_image.png")
+        assert png_size(saved.read_bytes()) == ("PNG", (1024, 1024))
+        assert ledger.balance(acct.user) == 93
+
+        wide = client.images.generate(
+            model=MODEL, prompt="Poster with text 'OPEN LATE'", aspect_ratio="16:9", metadata={"post_id": 7}
+        )
+        assert (wide["width"], wide["height"], wide["metadata"]) == (1360, 768, {"post_id": 7})
+        assert png_size(client.download(wide, tmp_path / "wide.png").read_bytes()) == ("PNG", (1360, 768))
+        assert client.images.get(wide["task_id"])["status"] == "completed"
+    finally:
+        client.close()
+
+
+def test_the_documents_batch_patterns_wait_for_every_image(worker, account, sdk):
+    acct = account(credits=100)
+    namespace = {"client": sdk(acct.key)}
+    exec(ECOMMERCE_SNIPPET, namespace)
+    exec(SOCIAL_SNIPPET, namespace)
+
+    batch = namespace["generate_product_images"](SimpleNamespace(name="Lamp"))
+    assert batch["status"] == "completed", worker.log()
+    assert batch["batch_id"].startswith("batch_")
+    assert [r["index"] for r in batch["results"]] == [0, 1, 2]
+    assert all(r["status"] == "completed" and r["image_url"] for r in batch["results"])
+    assert ledger.balance(acct.user) == 100 - 21
+
+    social = namespace["generate_weekly_social_content"](SimpleNamespace(style_prefix="Bold"), ["tea", "cake"])
+    assert [r["status"] for r in social["results"]] == ["completed", "completed"]
+    first = namespace["client"].images.get(social["results"][0]["task_id"])
+    assert first["metadata"] == {"topic": "tea", "platform": "instagram"} and first["deep_thinking_used"] is True
+
+
+def test_batch_generate_without_waiting_returns_the_submit_reply(account, typeset, sdk):
+    client = sdk(account(credits=100).key)
+    reply = client.images.batch_generate(generations=[{"model": MODEL, "prompt": "a"}] * 2, wait=False)
+    assert (reply["status"], reply["total_generations"], reply["total_credits_charged"]) == ("processing", 2, 14)
+    assert client.images.get_batch(reply["batch_id"])["status"] == "processing"
+
+
+# --- Typed errors from the document's envelope -------------------------------------------------
+
+
+def test_a_wrong_key_raises_authentication_error(typeset, sdk):
+    with pytest.raises(AuthenticationError) as caught:
+        sdk("sk_not_a_real_key").account.credits()
+    assert (caught.value.code, caught.value.status) == ("invalid_api_key", 401)
+    assert caught.value.message and isinstance(caught.value, SeedanceError)
+
+
+def test_too_few_credits_raises_insufficient_credits_with_the_documents_message(account, typeset, sdk):
+    client = sdk(account(credits=3).key)
+    with pytest.raises(InsufficientCreditsError) as caught:
+        client.images.generate(model=MODEL, prompt="A red barn")
+    assert (caught.value.code, caught.value.status) == ("insufficient_credits", 402)
+    assert caught.value.message == "Not enough credits to complete this generation. Required: 7, Available: 3"
+
+
+def test_an_empty_prompt_raises_invalid_request(account, typeset, sdk):
+    with pytest.raises(InvalidRequestError) as caught:
+        sdk(account().key).images.generate(model=MODEL, prompt="")
+    assert (caught.value.code, caught.value.status) == ("invalid_prompt", 400)
+
+
+def test_an_unknown_task_raises_not_found(account, typeset, sdk):
+    with pytest.raises(NotFoundError) as caught:
+        sdk(account().key).images.get("img_doesnotexist")
+    assert (caught.value.code, caught.value.status) == ("not_found", 404)
+
+
+def test_a_generation_that_fails_raises_generation_failed_with_the_task(account, sdk):
+    acct = account(credits=100)  # the default test catalog: "broken" always fails
+    client = sdk(acct.key)
+    submitted = client.images.generate(model="broken", prompt="A red barn", wait=False)
+    render(submitted["task_id"])
+    with pytest.raises(GenerationFailedError) as caught:
+        client.images.wait(submitted["task_id"])
+    assert caught.value.code == "generation_failed"
+    assert caught.value.task["status"] == "failed" and caught.value.task["credits_refunded"] == 7
+    assert ledger.balance(acct.user) == 100
+
+
+def test_a_canceled_image_is_refunded_and_cannot_be_canceled_again(account, typeset, sdk):
+    acct = account(credits=100)
+    client = sdk(acct.key)
+    task_id = client.images.generate(model=MODEL, prompt="A red barn", wait=False)["task_id"]
+    canceled = client.images.cancel(task_id)
+    assert (canceled["status"], canceled["credits_remaining"]) == ("canceled", 100)
+    with pytest.raises(GenerationFailedError) as caught:
+        client.images.wait(task_id)
+    assert caught.value.code == "canceled"
+    with pytest.raises(ConflictError) as again:
+        client.images.cancel(task_id)
+    assert (again.value.code, again.value.status) == ("not_cancelable", 409)
+
+
+# --- Rate limits, idempotency, pagination on the real Studio -----------------------------------
+
+
+def test_a_rate_limited_request_is_retried_after_retry_after(account, typeset, sdk, monkeypatch):
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(ratelimit, "now", lambda: clock[0])
+    waited: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the live server runs in this process: its clock moves too
+        waited.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(seedance._transport, "sleep", sleep)
+    acct = account(tier="free", credits=100)
+    client, impatient = sdk(acct.key), sdk(acct.key, max_retries=0)
+    for _ in range(10):
+        clock[0] += 1
+        client.account.credits()
+    clock[0] += 1  # 11 s into the minute: the 11th request is refused until the minute ends
+
+    with pytest.raises(RateLimitError) as caught:
+        impatient.account.credits()
+    assert (caught.value.code, caught.value.status, caught.value.retry_after) == ("rate_limited", 429, 49)
+    assert "10 requests per minute" in caught.value.message
+
+    assert client.account.credits()["tier"] == "free"
+    assert waited == [49]
+
+
+def test_the_same_idempotency_key_submits_and_charges_once(account, typeset, sdk):
+    acct = account(credits=100)
+    client = sdk(acct.key)
+    first = client.images.generate(model=MODEL, prompt="A red barn", wait=False, idempotency_key="order-17")
+    again = client.images.generate(model=MODEL, prompt="A red barn", wait=False, idempotency_key="order-17")
+    other = client.images.generate(model=MODEL, prompt="A red barn", wait=False)
+    assert first == again
+    assert other["task_id"] != first["task_id"]
+    assert ledger.balance(acct.user) == 100 - 14
+
+
+def test_list_pages_with_a_cursor_and_iter_all_reads_every_page(account, typeset, sdk):
+    client = sdk(account(credits=100).key)
+    ids = [client.images.generate(model=MODEL, prompt=f"image {i}", wait=False)["task_id"] for i in range(5)]
+    page = client.images.list(limit=2)
+    assert [g["task_id"] for g in page["data"]] == ids[::-1][:2]
+    assert page["has_more"] is True and page["next_cursor"]
+    second = client.images.list(limit=2, cursor=page["next_cursor"], status="processing")
+    assert [g["task_id"] for g in second["data"]] == ids[::-1][2:4]
+    assert [g["task_id"] for g in client.images.iter_all(limit=2)] == ids[::-1]
+    assert list(client.images.iter_all(status="completed")) == []
+
+
+def test_credits_and_models(account, typeset, sdk):
+    client = sdk(account(tier="starter", credits=1050).key)
+    assert {k: client.account.credits()[k] for k in ("credits_remaining", "tier")} == {
+        "credits_remaining": 1050,
+        "tier": "starter",
+    }
+    assert [m["id"] for m in client.models.list()["data"]] == [MODEL]
+
+
+# --- Retries on a loopback fake ----------------------------------------------------------------
+
+
+def fake_client(httpserver, **options) -> SeedanceClient:
+    return SeedanceClient(api_key="sk_fake", base_url=httpserver.url_for("/v1"), **options)
+
+
+def scripted(replies: list[Response], seen: list[Request]):
+    """A handler that answers with `replies` in turn and records each request."""
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        return replies[min(len(seen), len(replies)) - 1]
+
+    return handler
+
+
+def error_reply(status: int, code: str, **headers: str) -> Response:
+    body = json.dumps({"error": {"code": code, "message": f"{code}!", "status": status}})
+    return Response(body, status=status, headers=headers, content_type="application/json")
+
+
+def ok(body: dict) -> Response:
+    return Response(json.dumps(body), content_type="application/json")
+
+
+def test_a_429_is_retried_after_retry_after_with_the_same_idempotency_key(httpserver, sleeps):
+    seen: list[Request] = []
+    replies = [
+        error_reply(429, "rate_limited", **{"Retry-After": "2"}),
+        ok({"task_id": "img_1", "status": "processing"}),
+    ]
+    httpserver.expect_request("/v1/images/generate", method="POST").respond_with_handler(scripted(replies, seen))
+    with fake_client(httpserver) as client:
+        reply = client.images.generate(model=MODEL, prompt="p", deep_thinking=True, seed=5, wait=False)
+    assert reply == {"task_id": "img_1", "status": "processing"}
+    assert sleeps == [2]
+    keys = [r.headers["Idempotency-Key"] for r in seen]
+    assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) == 36
+    assert seen[0].headers["Authorization"] == "Bearer sk_fake"
+    assert json.loads(seen[0].data) == {"model": MODEL, "prompt": "p", "deep_thinking": True, "seed": 5}
+
+
+def test_every_call_gets_a_fresh_idempotency_key(httpserver, sleeps):
+    seen: list[Request] = []
+    handler = scripted([ok({"task_id": "img_1", "status": "processing"})], seen)
+    httpserver.expect_request("/v1/images/generate", method="POST").respond_with_handler(handler)
+    with fake_client(httpserver) as client:
+        client.images.generate(model=MODEL, prompt="p", wait=False)
+        client.images.generate(model=MODEL, prompt="p", wait=False)
+    assert seen[0].headers["Idempotency-Key"] != seen[1].headers["Idempotency-Key"]
+
+
+def test_rate_limits_past_max_retries_raise_with_retry_after(httpserver, sleeps):
+    seen: list[Request] = []
+    handler = scripted([error_reply(429, "rate_limited", **{"Retry-After": "3"})], seen)
+    httpserver.expect_request("/v1/account/credits").respond_with_handler(handler)
+    with fake_client(httpserver, max_retries=2) as client, pytest.raises(RateLimitError) as caught:
+        client.account.credits()
+    assert caught.value.retry_after == 3 and len(seen) == 3 and sleeps == [3, 3]
+
+
+def test_server_errors_back_off_exponentially_then_succeed_or_raise(httpserver, sleeps):
+    seen: list[Request] = []
+    replies = [error_reply(503, "server_error"), Response("bad gateway", status=502), ok({"tier": "pro"})]
+    httpserver.expect_request("/v1/account/credits").respond_with_handler(scripted(replies, seen))
+    httpserver.expect_request("/v1/models").respond_with_response(error_reply(500, "server_error"))
+    with fake_client(httpserver) as client:
+        assert client.account.credits() == {"tier": "pro"}
+        assert sleeps == [0.5, 1.0]
+        sleeps.clear()
+        with pytest.raises(APIError) as caught:
+            client.models.list()
+    assert (caught.value.status, caught.value.code) == (500, "server_error")
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_a_conflict_while_the_first_try_runs_is_retried(httpserver, sleeps):
+    seen: list[Request] = []
+    replies = [error_reply(409, "idempotency_in_progress"), ok({"batch_id": "batch_1", "status": "processing"})]
+    httpserver.expect_request("/v1/images/batch", method="POST").respond_with_handler(scripted(replies, seen))
+    with fake_client(httpserver) as client:
+        reply = client.images.batch_generate(generations=[{"model": MODEL, "prompt": "p"}], wait=False)
+    assert reply["batch_id"] == "batch_1" and len(seen) == 2
+    assert seen[0].headers["Idempotency-Key"] == seen[1].headers["Idempotency-Key"]
+
+
+def test_an_unreachable_api_is_retried_then_raises_a_connection_error(sleeps):
+    client = SeedanceClient(api_key="k", base_url="http://127.0.0.1:9/v1")  # the discard port: nothing listens
+    with client, pytest.raises(APIConnectionError):
+        client.account.credits()
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_wait_polls_with_a_bounded_interval_until_the_image_is_done(httpserver, sleeps):
+    seen: list[Request] = []
+    replies = [ok({"task_id": "img_1", "status": "processing"})] * 5 + [ok({"task_id": "img_1", "status": "completed"})]
+    httpserver.expect_request("/v1/images/img_1").respond_with_handler(scripted(replies, seen))
+    with fake_client(httpserver, poll_interval=1.0) as client:
+        assert client.images.wait("img_1")["status"] == "completed"
+    assert sleeps == [0.25, 0.5, 1.0, 1.0, 1.0]
+
+
+def test_a_wait_that_runs_out_of_time_raises_wait_timeout(httpserver, sleeps):
+    httpserver.expect_request("/v1/images/img_2").respond_with_response(ok({"status": "processing"}))
+    with fake_client(httpserver) as client, pytest.raises(seedance.WaitTimeoutError) as caught:
+        client.images.wait("img_2", timeout=0)
+    assert isinstance(caught.value, TimeoutError) and sleeps == []
+
+
+def test_the_base_url_is_the_documents_unless_given_or_in_the_environment(monkeypatch):
+    monkeypatch.delenv("SEEDANCE_BASE_URL", raising=False)
+    assert SeedanceClient(api_key="k").base_url == "https://api.seedance.it.com/v1"
+    monkeypatch.setenv("SEEDANCE_BASE_URL", "http://127.0.0.1:8000/v1/")
+    assert SeedanceClient(api_key="k").base_url == "http://127.0.0.1:8000/v1"
+    assert SeedanceClient(api_key="k", base_url="http://studio/v1").base_url == "http://studio/v1"
+    monkeypatch.setenv("SEEDANCE_API_KEY", "")
+    with pytest.raises(ValueError):
+        SeedanceClient()
+
+
+# --- Webhooks: signatures made by Studio's own signing code ------------------------------------
+
+
+def test_verify_webhook_accepts_studios_signature_and_agrees_with_the_documents_function():
+    secret = webhook_signing.new_secret()
+    body = json.dumps({"event": "image.completed", "task_id": "img_1", "status": "completed"})
+    signature = webhook_signing.seedance_signature(body.encode(), secret)
+    documents = document_verify_webhook()
+    cases = [
+        (body, signature, secret),
+        (body + " ", signature, secret),
+        (body, signature, webhook_signing.new_secret()),
+        (body, signature[:-1] + ("0" if signature[-1] != "0" else "1"), secret),
+    ]
+    for case in cases:
+        assert verify_webhook(*case) is documents(*case)
+    assert verify_webhook(body, signature, secret) is True
+    assert verify_webhook(body.encode(), signature, secret) is True
+    assert verify_webhook(body, None, secret) is False
+
+
+def test_webhook_verifies_studios_standard_headers_during_a_rotation_and_refuses_the_rest():
+    old, new = webhook_signing.new_secret(), webhook_signing.new_secret()
+    body = json.dumps({"event": "batch.completed", "batch_id": "batch_1"}).encode()
+    now = int(time.time())
+    headers = webhook_signing.signature_headers("msg_1", now, body, [new, old])
+    for secret in (new, old):
+        assert Webhook(secret).verify(body, headers) == {"event": "batch.completed", "batch_id": "batch_1"}
+    assert Webhook(new).verify(body.decode(), {k.upper(): v for k, v in headers.items()})["batch_id"] == "batch_1"
+    assert verify_webhook(body, headers["X-Seedance-Signature"], new)
+    assert Webhook(new).sign("msg_1", now, body) == webhook_signing.standard_signature("msg_1", now, body, new)
+
+    refused = [
+        (body + b" ", headers),
+        (body, {**headers, "webhook-id": "msg_2"}),
+        (body, webhook_signing.signature_headers("msg_1", now - 600, body, [new])),
+        (body, webhook_signing.signature_headers("msg_1", now + 600, body, [new])),
+        (body, {"webhook-id": "msg_1"}),
+    ]
+    for payload, bad in refused:
+        with pytest.raises(WebhookVerificationError):
+            Webhook(new).verify(payload, bad)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(webhook_signing.new_secret()).verify(body, headers)
