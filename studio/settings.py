@@ -199,6 +199,7 @@ STUDIO_ENGINES = {
     "typeset": "generations.engines.typeset.TypesetEngine",
     "ark": "generations.engines.ark.ArkEngine",
     "openai": "generations.engines.openai_compat.OpenAICompatEngine",
+    "diffusers": "generations.engines.diffusers_engine.DiffusersEngine",
 }
 # Public model id -> engine and its options. STUDIO_MODELS_JSON replaces the catalog,
 # e.g. '{"seedream-5.0-lite": {"engine": "ark", "options": {"api_key": "..."}}}'.

@@ -1,4 +1,4 @@
-"""What the upstream engines (`ark`, `openai`) share: options, the prompt sent, HTTP, errors, pixels.
+"""What the upstream engines (`ark`, `openai`) share: options, HTTP, errors, pixels.
 
 An upstream engine sends the spec to a provider's images endpoint with the operator's key
 and fits the picture that comes back to exactly the spec's size. Style and palette travel
@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from PIL import Image, ImageOps
+from PIL import Image
 
+from generations.engines._shared import fit_to_size
 from generations.engines.base import EngineError, ProgressFn
-from generations.specs import STYLES, Spec
+from generations.specs import Spec
 
 DEFAULT_TIMEOUT = 120.0
 MAX_REPLY_BYTES = 64 * 1024 * 1024  # a JSON reply carrying a base64 image
@@ -69,19 +70,6 @@ class Upstream:
 
     def redact(self, text: str) -> str:
         return text.replace(self.api_key, "[redacted]") if self.api_key else text
-
-
-def upstream_prompt(spec: Spec) -> str:
-    """The prompt as sent: the user's words, then the style and the palette, so both reach the provider."""
-    lines = [spec.prompt]
-    if spec.style in STYLES:
-        if spec.style != "auto":
-            lines.append(f"Style: {STYLES[spec.style]}.")
-    elif spec.style.strip():
-        lines.append(f"Style: {spec.style.strip()}.")  # a free-text style is sent as written
-    if spec.colors:
-        lines.append(f"Colour palette: {', '.join(spec.colors)}.")
-    return "\n".join(lines)
 
 
 def post_images(upstream: Upstream, body: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
@@ -244,9 +232,7 @@ def decode_and_fit(upstream: Upstream, raw: bytes, width: int, height: int) -> t
             image = opened.convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError):
         raise EngineError(f"{upstream.provider} sent data that is not a readable image.") from None
-    if image.size != (width, height):
-        image = ImageOps.fit(image, (width, height), method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
-    return image, original
+    return fit_to_size(image, width, height), original
 
 
 def fitted_image(

@@ -3,7 +3,7 @@
 POST {base_url}/images/generations with {"model", "prompt", "size": "WxH", "seed",
 "response_format", "watermark": false}; the reply is {"data": [{"b64_json"} or {"url"}],
 "usage"} or {"error": {"code", "message"}}. Seedream has no fields for style or palette, so
-they are written into the prompt (see `_upstream.upstream_prompt`), and the plan records
+they are written into the prompt (see `_shared.styled_prompt`), and the plan records
 exactly what was sent.
 
 Seedream models have a smallest output (ModelArk documents a total of 921,600 pixels for
@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from generations.engines._upstream import Upstream, fitted_image, post_images, upstream_prompt
+from generations.engines._shared import styled_prompt
+from generations.engines._upstream import Upstream, fitted_image, post_images
 from generations.engines.base import Engine, ProgressFn, RenderResult
 from generations.specs import Spec
 
@@ -69,7 +70,7 @@ class ArkEngine(Engine):
         model = str(self.options.get("model") or DEFAULT_MODEL)
         min_pixels = int(self.options.get("min_pixels") or min_pixels_for(model))
         width, height = request_size(spec.width, spec.height, min_pixels)
-        prompt = upstream_prompt(spec)
+        prompt = styled_prompt(spec)
         body: dict[str, Any] = {
             "model": model,
             "prompt": prompt,

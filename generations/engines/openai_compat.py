@@ -14,7 +14,8 @@ import math
 from typing import Any
 from urllib.parse import urlsplit
 
-from generations.engines._upstream import Upstream, fitted_image, post_images, upstream_prompt
+from generations.engines._shared import styled_prompt
+from generations.engines._upstream import Upstream, fitted_image, post_images
 from generations.engines.base import Engine, EngineError, ProgressFn, RenderResult
 from generations.specs import Spec
 
@@ -73,7 +74,7 @@ class OpenAICompatEngine(Engine):
         if not model:
             raise EngineError("The model is not configured: the openai engine needs options.model.")
         width, height = nearest_size(spec.width, spec.height, parse_sizes(self.options.get("sizes")))
-        prompt = upstream_prompt(spec)
+        prompt = styled_prompt(spec)
         body: dict[str, Any] = {"model": model, "prompt": prompt, "size": f"{width}x{height}", "n": 1}
         response_format = self._response_format(model)
         if response_format:
