@@ -80,6 +80,19 @@ def generate(acct: Account, **fields: object) -> httpx.Response:
     return acct.http.post("/images/generate", json={"model": MODEL, "prompt": "A red barn at dawn", **fields})
 
 
+def poll_until_finished(acct: Account, task_id: str, worker: object, *, timeout: float = 90) -> dict:
+    """Poll GET /v1/images/{task_id} as a client would until it is no longer processing."""
+    from tests.conftest import wait_for
+
+    def finished() -> dict | None:
+        body = acct.http.get(f"/images/{task_id}").json()
+        return body if body["status"] != "processing" else None
+
+    return wait_for(
+        finished, timeout=timeout, interval=0.2, message=f"{task_id} to finish; worker log:\n{worker.log()}"
+    )
+
+
 def render(task_id: str) -> Generation:
     """Render a submitted image in this process, as a worker would (fake engine)."""
     pk = Generation.objects.values_list("pk", flat=True).get(public_id=task_id)

@@ -10,18 +10,10 @@ from PIL import Image
 
 from accounts import ledger
 from generations import storage
-from tests.api_support import FAKE_MODELS, MODEL, assert_error
+from tests.api_support import FAKE_MODELS, MODEL, assert_error, poll_until_finished
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def poll_until_finished(acct, task_id: str, worker) -> dict:
-    def finished():
-        body = acct.http.get(f"/images/{task_id}").json()
-        return body if body["status"] != "processing" else None
-
-    return wait_for(finished, timeout=90, interval=0.2, message=f"{task_id} to finish; worker log:\n{worker.log()}")
 
 
 def test_submit_poll_download_both_images_and_the_links_expire(account, start_worker, monkeypatch):

@@ -22,7 +22,7 @@ from PIL import Image, ImageChops
 from generations.engines import EngineError
 from generations.engines.diffusers_engine import DiffusersEngine
 from generations.specs import ASPECT_RATIOS, Spec
-from tests.conftest import wait_for
+from tests.api_support import poll_until_finished
 
 torch.set_num_threads(1)  # the CI machine has two cores, shared with the other tests
 
@@ -333,11 +333,7 @@ def test_a_worker_renders_an_api_request_with_a_local_diffusers_model(account, s
     assert submitted.status_code == 200, submitted.text
     task_id = submitted.json()["task_id"]
 
-    def finished():
-        body = acct.http.get(f"/images/{task_id}").json()
-        return body if body["status"] != "processing" else None
-
-    result = wait_for(finished, timeout=120, interval=0.2, message=f"{task_id} to finish; worker log:\n{worker.log()}")
+    result = poll_until_finished(acct, task_id, worker, timeout=120)
     assert result["status"] == "completed", result
     with httpx.Client(timeout=30) as anyone:
         stored = anyone.get(result["image_url"])

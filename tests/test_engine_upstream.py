@@ -22,7 +22,7 @@ from generations.engines import EngineError
 from generations.engines.ark import ArkEngine
 from generations.engines.openai_compat import OpenAICompatEngine
 from generations.specs import ASPECT_RATIOS, Spec
-from tests.conftest import wait_for
+from tests.api_support import poll_until_finished
 
 KEY = "sk-test-0123456789-SECRET"
 COLOUR = (214, 72, 38)
@@ -358,11 +358,7 @@ def test_a_worker_renders_an_api_request_through_a_fake_modelark(account, start_
     assert submitted.status_code == 200, submitted.text
     task_id = submitted.json()["task_id"]
 
-    def finished():
-        body = acct.http.get(f"/images/{task_id}").json()
-        return body if body["status"] != "processing" else None
-
-    result = wait_for(finished, timeout=90, interval=0.2, message=f"{task_id} to finish; worker log:\n{worker.log()}")
+    result = poll_until_finished(acct, task_id, worker)
     assert result["status"] == "completed", result
     sent = httpserver.log[0][0].get_json()
     assert (sent["size"], sent["prompt"]) == ("1184x888", "A forest clearing\nStyle: Japanese animation style.")
