@@ -39,6 +39,7 @@ class Window:
     limit: int
     count: int
     reset_at: int  # Unix time (seconds) when this window ends and the count starts again
+    scope: str = "requests"  # "requests", or "polling" for status polls (their own allowance)
 
     @property
     def allowed(self) -> bool:
@@ -58,6 +59,7 @@ class Window:
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
             "X-RateLimit-Reset": str(self.reset_at),
+            "X-RateLimit-Scope": self.scope,
         }
 
 
@@ -67,8 +69,9 @@ class RateLimitExceeded(Exception):
     def __init__(self, window: Window, tier: str) -> None:
         self.window = window
         self.retry_after = window.retry_after
+        what = "status polls" if window.scope == POLLING else "requests"
         super().__init__(
-            f"Too many requests: the {tier} tier allows {window.limit} requests per minute. "
+            f"Too many {what}: the {tier} tier allows {window.limit} {what} per minute. "
             f"Retry in {self.retry_after} seconds."
         )
 
@@ -106,17 +109,31 @@ def increment(key: str, ttl: int) -> int:
     return _increment_atomically(cache, key, ttl)
 
 
-def hit(user: User) -> Window:
+REQUESTS = "requests"
+# Status polls (GET of one image or batch) have their own allowance: the product document's
+# own loops poll every 2 seconds until an image is done, which on the free tier's 10 per
+# minute would end in a 429 their code does not expect, once a render takes 20 seconds.
+POLLING = "polling"
+POLLING_PER_REQUEST = 10  # a tier's polls per minute: this many times its requests per minute
+POLLING_MINIMUM = 120  # ... and never fewer than one poll every half second
+
+
+def limit_for(user: User, scope: str = REQUESTS) -> int:
+    rpm = user.limits.requests_per_minute
+    return max(POLLING_MINIMUM, POLLING_PER_REQUEST * rpm) if scope == POLLING else rpm
+
+
+def hit(user: User, scope: str = REQUESTS) -> Window:
     """Count one request for `user` in the current minute; the window after counting it."""
-    limit = user.limits.requests_per_minute
     start = int(now()) // WINDOW_SECONDS * WINDOW_SECONDS
-    count = increment(f"studio:rpm:{user.pk}:{start}", ttl=2 * WINDOW_SECONDS)
-    return Window(limit=limit, count=count, reset_at=start + WINDOW_SECONDS)
+    name = "rpm" if scope == REQUESTS else scope
+    count = increment(f"studio:{name}:{user.pk}:{start}", ttl=2 * WINDOW_SECONDS)
+    return Window(limit=limit_for(user, scope), count=count, reset_at=start + WINDOW_SECONDS, scope=scope)
 
 
-def check(user: User) -> Window:
+def check(user: User, scope: str = REQUESTS) -> Window:
     """Count a request and raise `RateLimitExceeded` once the minute's allowance is spent."""
-    window = hit(user)
+    window = hit(user, scope)
     if not window.allowed:
         raise RateLimitExceeded(window, user.tier)
     return window

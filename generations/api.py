@@ -44,18 +44,29 @@ LIST_MAX_LIMIT = 100
 
 
 class BearerAuth(ApiKeyAuth):
-    """The Bearer key, then the account's per-minute allowance (counted for every call)."""
+    """The Bearer key, then the account's per-minute allowance (counted for every call).
+
+    `scope` says which allowance: the tier's requests per minute, or the larger one for
+    status polls (`ratelimit.POLLING`). Both are this one class, so OpenAPI shows one scheme.
+    """
+
+    def __init__(self, scope: str = ratelimit.REQUESTS) -> None:
+        super().__init__()
+        self.scope = scope
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey:
         key = super().authenticate(request, token)
         # The window is kept on the request so that `door` puts the X-RateLimit-* headers on any reply.
         try:
-            request.rate_window = ratelimit.check(key.user)
+            request.rate_window = ratelimit.check(key.user, self.scope)
         except ratelimit.RateLimitExceeded as exc:
             request.rate_window = exc.window
             raise
         return key
 
+
+# Status polls count against their own, larger allowance (see accounts.ratelimit.POLLING).
+POLLING_AUTH = BearerAuth(scope=ratelimit.POLLING)
 
 api = StudioOpenAPI(
     title="Studio API",
@@ -222,6 +233,7 @@ def generate_batch(request: HttpRequest) -> Any:
     tags=["batches"],
     operation_id="getBatch",
     summary="A batch and each item's status",
+    auth=POLLING_AUTH,
     **documented(BatchStatus, "not_found"),
 )
 def get_batch(request: HttpRequest, batch_id: str) -> Any:
@@ -275,6 +287,7 @@ def list_images(request: HttpRequest) -> Any:
     tags=["images"],
     operation_id="getImage",
     summary="An image's status and, once completed, its links",
+    auth=POLLING_AUTH,
     **documented(Image, "not_found"),
 )
 def get_image(request: HttpRequest, task_id: str) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 from ninja import NinjaAPI
 from pydantic import BaseModel
 
+from accounts import ratelimit
 from accounts.tiers import LIMITS
 from generations import specs
 from generations.api_errors import ERRORS
@@ -23,11 +24,18 @@ from generations.api_schemas import ErrorEnvelope
 COMMON_ERRORS = ("invalid_api_key", "rate_limited", "server_error")
 BODY_ERRORS = ("invalid_json", "invalid_request", "request_too_large")
 IDEMPOTENCY_ERRORS = ("invalid_idempotency_key", "idempotency_in_progress")
+# On every reply to an authenticated request (see `api_errors.door`).
+RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Scope")
 
 HEADERS: dict[str, dict[str, Any]] = {
     "X-RateLimit-Limit": {
-        "description": "Requests allowed per minute on the account's tier.",
+        "description": "Requests allowed per minute on the account's tier (for status polls: their own allowance).",
         "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Scope": {
+        "description": "Which allowance counted this request: `requests` (the tier's requests per minute) or "
+        "`polling` (GET of one image or batch, which has its own, larger allowance).",
+        "schema": {"type": "string", "enum": ["requests", "polling"]},
     },
     "X-RateLimit-Remaining": {
         "description": "Requests left in the current minute, after this one.",
@@ -83,7 +91,12 @@ A rejected request charges nothing and creates nothing.
 
 Every reply to a request with a valid key carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`
 and `X-RateLimit-Reset` (Unix seconds when the current minute ends); a 401 has no account,
-so it has none. Over the limit: 429 `rate_limited` with `Retry-After` (seconds). At most
+so it has none. Over the limit: 429 `rate_limited` with `Retry-After` (seconds).
+Status polls (`GET /v1/images/{{task_id}}` and `GET /v1/images/batch/{{batch_id}}`) count
+against their own allowance of {ratelimit.POLLING_PER_REQUEST} times the tier's requests per
+minute (at least {ratelimit.POLLING_MINIMUM}), so a client polling every 2 seconds until its
+image is done never spends the requests that submit work; `X-RateLimit-Scope` says which
+allowance a reply reports. At most
 {specs.MAX_BATCHES_IN_PROGRESS} batches in progress; a batch's items not finished within
 {specs.BATCH_TIMEOUT_SECONDS // 60} minutes fail and are refunded.
 
@@ -189,7 +202,7 @@ class StudioOpenAPI(NinjaAPI):
             components["schemas"].update(definition.pop("$defs", {}))
             components["schemas"][model.__name__] = definition
         components["headers"] = HEADERS
-        rate = {name: {"$ref": f"#/components/headers/{name}"} for name in list(HEADERS)[:3]}
+        rate = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_HEADERS}
         for operations in schema["paths"].values():
             for operation in operations.values():
                 if "security" not in operation:

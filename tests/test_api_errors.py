@@ -128,14 +128,15 @@ def test_a_body_over_the_size_limit_is_413(account, settings):
 
 def test_every_error_from_an_authenticated_call_carries_the_rate_limit_headers(account):
     acct = account(tier="starter")
-    for response in (
-        acct.http.get("/images/img_missing"),
-        acct.http.post("/images/generate", json={"model": "nope", "prompt": "x"}),
-        acct.http.get("/images", params={"limit": "0"}),
-        acct.http.delete("/images/img_missing"),  # 405, answered before any endpoint runs
-        acct.http.get("/no/such/path"),  # 404 of the catch-all
+    for response, (scope, limit) in (
+        (acct.http.get("/images/img_missing"), ("polling", 300)),  # a status poll: its own allowance
+        (acct.http.post("/images/generate", json={"model": "nope", "prompt": "x"}), ("requests", 30)),
+        (acct.http.get("/images", params={"limit": "0"}), ("requests", 30)),
+        (acct.http.delete("/images/img_missing"), ("requests", 30)),  # 405, answered before any endpoint runs
+        (acct.http.get("/no/such/path"), ("requests", 30)),  # 404 of the catch-all
     ):
         assert response.status_code in (400, 404, 405)
-        assert response.headers["X-RateLimit-Limit"] == "30"
-        assert int(response.headers["X-RateLimit-Remaining"]) < 30
+        assert response.headers["X-RateLimit-Scope"] == scope
+        assert response.headers["X-RateLimit-Limit"] == str(limit)
+        assert int(response.headers["X-RateLimit-Remaining"]) < limit
         assert int(response.headers["X-RateLimit-Reset"]) > 0

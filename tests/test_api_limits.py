@@ -47,6 +47,36 @@ def test_the_eleventh_request_in_a_minute_on_the_free_tier_is_429_until_the_minu
     assert allowed.status_code == 200 and allowed.headers["X-RateLimit-Remaining"] == "9"
 
 
+def test_status_polls_have_their_own_allowance_so_the_documents_polling_loop_never_hits_429(account, monkeypatch):
+    """The document polls every 2 s until done: 30 polls a minute for a slow render, on a free tier of 10."""
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(ratelimit, "now", lambda: clock[0])
+    acct = account(tier="free", credits=100)
+    task_id = generate(acct).json()["task_id"]  # request 1 of 10; no worker, so it stays processing
+    for _ in range(30):
+        clock[0] += 1
+        poll = acct.http.get(f"/images/{task_id}")
+        assert poll.status_code == 200 and poll.json()["status"] == "processing"
+    assert poll.headers["X-RateLimit-Scope"] == "polling"
+    assert poll.headers["X-RateLimit-Limit"] == "120"  # 10 x the tier's 10, and at least 120
+    assert poll.headers["X-RateLimit-Remaining"] == "90"
+    # ... and they left the tier's requests per minute alone.
+    credits = acct.http.get("/account/credits")
+    assert credits.headers["X-RateLimit-Scope"] == "requests"
+    assert credits.headers["X-RateLimit-Remaining"] == "8"
+
+
+def test_status_polls_are_limited_too_past_their_own_allowance(account, monkeypatch):
+    monkeypatch.setattr(ratelimit, "now", lambda: 1_800_000_010.0)
+    acct = account(tier="free", credits=100)
+    for _ in range(120):
+        acct.http.get("/images/img_missing")
+    refused = acct.http.get("/images/img_missing")
+    message = assert_error(refused, 429, "rate_limited")
+    assert "120 status polls per minute" in message
+    assert refused.headers["Retry-After"] == "50" and refused.headers["X-RateLimit-Scope"] == "polling"
+
+
 def test_accounts_are_counted_separately(account):
     a, b = account(tier="free"), account(tier="free")
     for _ in range(10):
