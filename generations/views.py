@@ -110,6 +110,7 @@ def gallery_context(request: HttpRequest) -> dict[str, Any]:
         "is_filtered": filters.is_filtered,
         "is_later_page": bool(request.GET.get("cursor")),
         "price": specs.PRICE_PER_IMAGE,
+        "can_generate": workspace.can(Action.GENERATE),
     }
 
 

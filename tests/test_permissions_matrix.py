@@ -243,3 +243,14 @@ def test_the_services_refuse_a_strangers_personal_image_on_their_own(world: Worl
             change()
     private.refresh_from_db()
     assert private.review_status == ReviewStatus.PENDING and not private.comments.exists()
+
+
+def test_a_viewer_sees_the_teams_gallery_without_a_prompt_form(world: World):
+    client = world.client("viewer")
+    client.post(reverse("teams:switch"), {"workspace": world.team.public_id})
+    page = client.get(reverse("generations:studio")).content.decode()
+    assert "You are a viewer in Poster Crew" in page and 'id="gen-form"' not in page
+    assert f'id="gen-{world.image.public_id}"' in page
+    editor = world.client("editor")
+    editor.post(reverse("teams:switch"), {"workspace": world.team.public_id})
+    assert 'id="gen-form"' in editor.get(reverse("generations:studio")).content.decode()
