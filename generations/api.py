@@ -144,6 +144,20 @@ def _once(request: HttpRequest, endpoint: str, body: dict[str, Any], work: Calla
     return payload
 
 
+# What either submit endpoint can answer besides the common errors (documented per endpoint).
+SUBMIT_ERRORS = (
+    "insufficient_credits",
+    "invalid_model",
+    "invalid_prompt",
+    "invalid_aspect_ratio",
+    "content_policy",
+    "rate_limited",
+    "idempotency_key_reused",
+    "forbidden",
+    "team_not_found",
+)
+
+
 # --- Images ------------------------------------------------------------------------------
 # Literal paths are registered before /images/{task_id}, so they are matched first.
 
@@ -155,15 +169,7 @@ def _once(request: HttpRequest, endpoint: str, body: dict[str, Any], work: Calla
     summary="Submit one image",
     **documented(
         GenerateAccepted,
-        "insufficient_credits",
-        "invalid_model",
-        "invalid_prompt",
-        "invalid_aspect_ratio",
-        "content_policy",
-        "rate_limited",
-        "idempotency_key_reused",
-        "forbidden",
-        "team_not_found",
+        *SUBMIT_ERRORS,
         body=GenerateRequest,
         idempotent=True,
     ),
@@ -187,16 +193,8 @@ def generate(request: HttpRequest) -> Any:
     summary="Submit up to 50 images",
     **documented(
         BatchAccepted,
-        "insufficient_credits",
         "batch_too_large",
-        "invalid_model",
-        "invalid_prompt",
-        "invalid_aspect_ratio",
-        "content_policy",
-        "rate_limited",
-        "idempotency_key_reused",
-        "forbidden",
-        "team_not_found",
+        *SUBMIT_ERRORS,
         body=BatchRequest,
         idempotent=True,
     ),
