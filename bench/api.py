@@ -58,6 +58,7 @@ from PIL import Image  # noqa: E402
 from accounts import ledger  # noqa: E402
 from accounts import services as account_services  # noqa: E402
 from generations import services, specs, storage  # noqa: E402
+from generations.worker import transitions  # noqa: E402
 
 PROMPT = "Professional YouTube thumbnail with text 'TOP 10 TIPS' in bold red font, bright blue background"
 
@@ -77,10 +78,10 @@ def prepare() -> tuple[str, str]:
     _, key = account_services.create_api_key(user=user, name="bench")
     spec = specs.build_spec({"model": specs.DEFAULT_MODEL, "prompt": PROMPT})
     generation = services.submit(user=user, spec=spec).generations[0]
-    claimed = services.claim(generation.pk)
+    claimed = transitions.claim(generation.pk)
     image = Image.new("RGB", (claimed.width, claimed.height), "#3366cc")
     files = storage.save_images(claimed, image, claimed.parameters())
-    assert services.complete(claimed, files=files, plan={}, info={}, seconds=0.1)
+    assert transitions.complete(claimed, files=files, plan={}, info={}, seconds=0.1)
     return key, generation.public_id
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generations.engines.typeset import TypesetEngine  # noqa: E402
+from generations.engines.typeset.engine import TypesetEngine  # noqa: E402
 from generations.specs import ASPECT_RATIOS, STYLES, Spec  # noqa: E402
 
 OUT = ROOT / "test-output" / "engine"

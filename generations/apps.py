@@ -15,8 +15,3 @@ class GenerationsConfig(AppConfig):
             folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
             if folder:
                 Path(folder).mkdir(parents=True, exist_ok=True)
-
-        # Webhook deliveries are recorded in the transaction that finishes a generation or batch.
-        from generations import webhooks
-
-        webhooks.connect_signals()

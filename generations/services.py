@@ -1,8 +1,9 @@
-"""Everything that changes a generation: submit, cancel, and the worker-side transitions.
+"""What the doors change: submit, batch, cancel, star, delete.
 
 Both doors (the `/v1` API and the studio) and the command line call these functions;
-they hold no rules of their own. Each change is one transaction; credits move through
-`accounts.ledger` inside it; work is enqueued only once the transaction commits.
+they hold no rules of their own (those are in `specs`). Each change is one transaction;
+credits move through `accounts.ledger` inside it; work is enqueued (`worker.queue`) only
+once the transaction commits. What a worker changes afterwards is `worker.transitions`.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import ledger, teams
 from accounts.ledger import InsufficientCredits
-from accounts.models import ApiKey, Membership, Team, User
-from accounts.permissions import Action, allows
-from generations import specs, storage
+from accounts.models import ApiKey, Team, User
+from accounts.permissions import Action
+from generations import selectors, specs, storage
 from generations.models import UNFINISHED, Batch, Generation, Stage, Star
-from generations.signals import batch_finished, generation_finished
 from generations.specs import Spec
+from generations.webhooks import guard as webhook_guard
+from generations.worker import queue, transitions
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ __all__ = [
     "RateLimited",
     "cancel",
     "delete",
-    "fail",
     "set_starred",
     "submit",
     "submit_batch",
@@ -122,17 +122,8 @@ def _check_concurrency(user: User, adding: int) -> None:
         )
 
 
-def _enqueue(generations: Sequence[Generation], *, countdown: float = 0) -> None:
-    from generations import tasks
-
-    ids = [g.pk for g in generations]
-    transaction.on_commit(lambda: [tasks.render.apply_async((pk,), countdown=countdown or None) for pk in ids])
-
-
 def _check_webhook_urls(urls: Sequence[tuple[str, str]]) -> None:
     """Refuse, before anything is charged, a webhook URL that points inside (SpecError invalid_webhook_url)."""
-    from generations import webhook_guard
-
     for where, url in urls:
         webhook_guard.check_submit_url(url, where)
 
@@ -156,7 +147,7 @@ def submit(*, user: User, spec: Spec, api_key: ApiKey | None = None, team: Team 
         generation = _new_generation(spec, user=locked, api_key=api_key, batch=None, index=None, team=team)
         generation.save()
         remaining = ledger.charge(user=locked, generations=[generation])
-        _enqueue([generation])
+        queue.render([generation.pk])
     user.credits = remaining
     return Submitted(generations=[generation], batch=None, credits_remaining=remaining)
 
@@ -219,45 +210,14 @@ def submit_batch(
         ]
         Generation.objects.bulk_create(generations)
         remaining = ledger.charge(user=locked, generations=generations)
-        _enqueue(generations)
+        queue.render(g.pk for g in generations)
     user.credits = remaining
     return Submitted(generations=generations, batch=batch, credits_remaining=remaining)
 
 
-def _finish(generation: Generation) -> None:
-    """After a generation reached a final stage, inside its transaction: events and batch."""
-    generation_finished.send(sender=Generation, generation=generation)
-    if generation.batch_id:
-        _maybe_finish_batch(generation.batch_id)
-
-
-def _maybe_finish_batch(batch_id: int) -> None:
-    if Generation.objects.filter(batch_id=batch_id, stage__in=UNFINISHED).exists():
-        return
-    if Batch.objects.filter(pk=batch_id, finished_at__isnull=True).update(finished_at=timezone.now()):
-        batch_finished.send(sender=Batch, batch=Batch.objects.get(pk=batch_id))
-
-
-def _end_unfinished(generation_id: int, *, stage: str, code: str, message: str, note: str) -> Generation | None:
-    """Move an unfinished generation to failed/canceled and refund it, once. None if it had finished."""
-    with transaction.atomic():
-        moved = Generation.objects.filter(pk=generation_id, stage__in=UNFINISHED).update(
-            stage=stage,
-            error_code=code,
-            error_message=message[:500],
-            finished_at=timezone.now(),
-        )
-        if not moved:
-            return None
-        generation = Generation.objects.get(pk=generation_id)
-        ledger.refund(generation=generation, note=note)
-        _finish(generation)
-    return generation
-
-
 def cancel(*, generation: Generation) -> Generation:
     """Cancel a generation that has not finished, and refund it."""
-    done = _end_unfinished(
+    done = transitions.end_unfinished(
         generation.pk, stage=Stage.CANCELED, code="canceled", message="Canceled by request.", note="Canceled"
     )
     if done is None:
@@ -265,159 +225,18 @@ def cancel(*, generation: Generation) -> Generation:
     return done
 
 
-def fail(*, generation_id: int, code: str, message: str) -> Generation | None:
-    """Fail an unfinished generation and refund it. None if it had already finished."""
-    return _end_unfinished(generation_id, stage=Stage.FAILED, code=code, message=message, note=f"Refund: {code}")
-
-
-# --- Worker side -------------------------------------------------------------------------
-
-
-def stale_before() -> timezone.datetime:
-    return timezone.now() - timedelta(seconds=settings.STUDIO_RENDER_STALE_SECONDS)
-
-
-def claim(generation_id: int) -> Generation | None:
-    """Take a generation for rendering: queued, or left rendering by a worker that died.
-
-    A conditional update, so of two workers only one wins; the loser gets None.
-    """
-    now = timezone.now()
-    claimable = Q(stage=Stage.QUEUED) | Q(stage=Stage.RENDERING, heartbeat_at__lt=stale_before())
-    won = Generation.objects.filter(claimable, pk=generation_id, deadline_at__gt=now).update(
-        stage=Stage.RENDERING,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-        progress=0.0,
-        progress_note="starting",
-    )
-    if not won:
-        return None
-    return Generation.objects.get(pk=generation_id)
-
-
-def heartbeat(generation: Generation) -> bool:
-    """Say this worker is still rendering. False when the generation is no longer ours."""
-    return bool(
-        Generation.objects.filter(pk=generation.pk, stage=Stage.RENDERING, attempts=generation.attempts).update(
-            heartbeat_at=timezone.now()
-        )
-    )
-
-
-def record_progress(generation: Generation, fraction: float, note: str) -> bool:
-    """Store progress. False when the generation was canceled or taken over meanwhile."""
-    return bool(
-        Generation.objects.filter(pk=generation.pk, stage=Stage.RENDERING, attempts=generation.attempts).update(
-            progress=max(0.0, min(1.0, fraction)), progress_note=note[:100], heartbeat_at=timezone.now()
-        )
-    )
-
-
-def complete(generation: Generation, *, files: dict[str, str], plan: dict, info: dict, seconds: float) -> bool:
-    """Record a finished render. False if this attempt no longer owns the generation."""
-    with transaction.atomic():
-        won = Generation.objects.filter(pk=generation.pk, stage=Stage.RENDERING, attempts=generation.attempts).update(
-            stage=Stage.COMPLETED,
-            progress=1.0,
-            progress_note="done",
-            finished_at=timezone.now(),
-            image_png=files["png"],
-            image_webp=files["webp"],
-            thumbnail=files["thumbnail"],
-            file_size=int(files.get("png_size", 0)),
-            plan=plan,
-            render_info=info,
-            render_seconds=seconds,
-        )
-        if not won:
-            return False
-        _finish(Generation.objects.get(pk=generation.pk))
-    return True
-
-
-def requeue(generation: Generation, *, delay_seconds: float = 0) -> bool:
-    """Give a claimed generation back to the queue (a transient engine fault), to run again
-    after `delay_seconds`: a provider that is rate limiting or down gets a moment first."""
-    with transaction.atomic():
-        moved = Generation.objects.filter(pk=generation.pk, stage=Stage.RENDERING, attempts=generation.attempts).update(
-            stage=Stage.QUEUED, enqueued_at=timezone.now(), progress=0.0, progress_note="retrying"
-        )
-        if moved:
-            _enqueue([generation], countdown=delay_seconds)
-    return bool(moved)
-
-
-def sweep() -> dict[str, int]:
-    """Find work that is stuck and move it on. Safe to run anywhere, any number of times.
-
-    - queued but not picked up for a while (a lost message): enqueue again;
-    - rendering with no heartbeat (a killed worker): back to the queue;
-    - not finished by its deadline (including a batch's 5 minutes): fail and refund;
-    - a batch whose items all finished but was not closed: close it.
-    """
-    now = timezone.now()
-    counts = {"requeued": 0, "recovered": 0, "timed_out": 0, "batches_closed": 0}
-
-    for pk in Generation.objects.filter(stage__in=UNFINISHED, deadline_at__lte=now).values_list("pk", flat=True):
-        if fail(generation_id=pk, code="generation_failed", message="Timed out before the image was finished."):
-            counts["timed_out"] += 1
-
-    stale = Generation.objects.filter(stage=Stage.RENDERING, heartbeat_at__lt=stale_before(), deadline_at__gt=now)
-    for pk in stale.values_list("pk", flat=True):
-        with transaction.atomic():
-            if Generation.objects.filter(pk=pk, stage=Stage.RENDERING, heartbeat_at__lt=stale_before()).update(
-                stage=Stage.QUEUED, enqueued_at=now, progress=0.0, progress_note="recovered after a worker stopped"
-            ):
-                _enqueue([Generation(pk=pk)])
-                counts["recovered"] += 1
-
-    lost_before = now - timedelta(seconds=settings.STUDIO_REQUEUE_AFTER_SECONDS)
-    for pk in Generation.objects.filter(stage=Stage.QUEUED, enqueued_at__lt=lost_before).values_list("pk", flat=True):
-        with transaction.atomic():
-            if Generation.objects.filter(pk=pk, stage=Stage.QUEUED, enqueued_at__lt=lost_before).update(
-                enqueued_at=now
-            ):
-                _enqueue([Generation(pk=pk)])
-                counts["requeued"] += 1
-
-    for batch_id in Batch.objects.filter(finished_at__isnull=True).values_list("pk", flat=True):
-        with transaction.atomic():
-            before = Batch.objects.filter(pk=batch_id, finished_at__isnull=True).exists()
-            _maybe_finish_batch(batch_id)
-            if before and not Batch.objects.filter(pk=batch_id, finished_at__isnull=True).exists():
-                counts["batches_closed"] += 1
-
-    from generations import idempotency  # the API's Idempotency-Key replies live 24 hours
-
-    pruned = idempotency.prune_expired()
-    if pruned:
-        log.info("sweep: deleted %d Idempotency-Key records older than 24 hours", pruned)
-    return counts
-
-
 # --- The studio's library: stars and deletion ---------------------------------------------
 
 
 def set_starred(*, user: User, generations: Sequence[Generation], starred: bool) -> int:
     """Star or unstar generations `user` may see (stars are per user). Returns how many changed."""
-    own = allowed(user, generations, Action.STAR)
+    own = selectors.allowed(user, generations, Action.STAR)
     if not starred:
         return Star.objects.filter(user=user, generation__in=own).delete()[0]
     existing = set(Star.objects.filter(user=user, generation__in=own).values_list("generation_id", flat=True))
     fresh = [Star(user=user, generation=g) for g in own if g.pk not in existing]
     Star.objects.bulk_create(fresh, ignore_conflicts=True)
     return len(fresh)
-
-
-def allowed(user: User, generations: Sequence[Generation], action: Action) -> list[Generation]:
-    """Those of `generations` on which `user` may take `action` in their workspace (one query)."""
-    team_ids = {g.team_id for g in generations if g.team_id is not None}
-    roles = dict(Membership.objects.filter(user=user, team_id__in=team_ids).values_list("team_id", "role"))
-    return [
-        g for g in generations if (g.user_id == user.pk if g.team_id is None else allows(roles.get(g.team_id), action))
-    ]
 
 
 def delete(*, user: User, generations: Sequence[Generation]) -> int:
@@ -429,7 +248,9 @@ def delete(*, user: User, generations: Sequence[Generation]) -> int:
     own_ids = [g.pk for g in generations if g.user_id == user.pk]
     with transaction.atomic():
         for pk in Generation.objects.filter(pk__in=own_ids, stage__in=UNFINISHED).values_list("pk", flat=True):
-            _end_unfinished(pk, stage=Stage.CANCELED, code="canceled", message="Deleted by its owner.", note="Deleted")
+            transitions.end_unfinished(
+                pk, stage=Stage.CANCELED, code="canceled", message="Deleted by its owner.", note="Deleted"
+            )
         doomed = list(Generation.objects.filter(pk__in=own_ids))
         Generation.objects.filter(pk__in=[g.pk for g in doomed]).delete()
         transaction.on_commit(lambda: [storage.delete_images(g) for g in doomed])

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from generations import views, views_gallery, views_image, webhook_views
+from generations.views import image as views_image
+from generations.views import selection as views_gallery
+from generations.views import studio as views
+from generations.webhooks import views as webhook_views
 
 app_name = "generations"
 

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from generations import api, files
+from generations.api import endpoints as api
+from generations.views import files
 from studio.health import healthz
 
 file_patterns = ([path("<str:token>/<str:filename>", files.get_file, name="get")], "files")
@@ -12,8 +13,8 @@ urlpatterns = [
     path("files/", include(file_patterns)),
     path("accounts/", include("accounts.urls")),
     path("", include("accounts.urls_teams")),
-    path("", include("generations.urls_review")),
-    path("", include("generations.urls_boards")),
+    path("", include("generations.review.urls")),
+    path("", include("generations.review.urls_boards")),
     path("v1/", api.urls()),
     path("", include("generations.urls")),
 ]

@@ -16,8 +16,8 @@ from django.core.cache import cache
 
 from accounts import services as account_services
 from accounts.models import User
-from generations import pipeline
 from generations.models import Generation
+from generations.worker import render as pipeline
 
 MODEL = "seedream-5.0-lite"
 # The fake engine paints fast; "broken" always fails, as an engine fault would.

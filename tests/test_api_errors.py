@@ -3,7 +3,7 @@
 import pytest
 
 from accounts import services as account_services
-from generations.api_errors import ERRORS
+from generations.api.errors import ERRORS
 from generations.models import Generation
 from tests.api_support import MODEL, assert_error, generate
 
@@ -106,7 +106,7 @@ def test_a_known_path_with_the_wrong_method_is_405_with_allow(account, method, p
 
 
 def test_an_unexpected_exception_is_500_server_error_in_the_envelope(account, monkeypatch):
-    from generations import api_shapes
+    from generations.api import shapes as api_shapes
 
     def explode(user):
         raise RuntimeError("database on fire")

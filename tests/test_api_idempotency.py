@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from accounts import ledger
 from accounts.models import LedgerEntry
-from generations import idempotency, services
+from generations import services
+from generations.api import idempotency
 from generations.models import Batch, Generation, IdempotencyRecord
+from generations.worker import sweep
 from tests.api_support import MODEL, assert_error
 
 BODY = {"model": MODEL, "prompt": "A lighthouse in a storm", "seed": 7}
@@ -220,7 +222,7 @@ def test_the_sweeper_deletes_expired_records(account):
     acct = account(credits=100)
     post(acct, "a")
     IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=2))
-    services.sweep()
+    sweep.sweep()
     assert not IdempotencyRecord.objects.exists()
 
 

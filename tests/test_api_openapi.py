@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from generations import services
-from generations.api_errors import ERRORS
+from generations.api.errors import ERRORS
 from generations.models import Generation
 from tests.api_support import MODEL, generate, render
 

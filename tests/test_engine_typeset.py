@@ -8,9 +8,9 @@ import json
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
-from generations.engines import _typeset_prompt as prompts
-from generations.engines import _typeset_text as text
-from generations.engines.typeset import TypesetEngine
+from generations.engines.typeset import prompt as prompts
+from generations.engines.typeset import text
+from generations.engines.typeset.engine import TypesetEngine
 from generations.specs import ASPECT_RATIOS, STYLES, Spec
 
 PRESETS = [s for s in STYLES if s != "auto"]
@@ -195,7 +195,7 @@ def test_progress_is_reported_in_order_and_ends_at_one():
 
 
 def test_step_delay_sleeps_between_steps(monkeypatch):
-    from generations.engines import typeset
+    from generations.engines.typeset import engine as typeset
 
     slept = []
     monkeypatch.setattr(typeset.time, "sleep", slept.append)

@@ -3,7 +3,8 @@
 import pytest
 from django.test import override_settings
 
-from generations import pipeline, services, storage
+from generations import services, storage
+from generations.worker import render as pipeline
 from tests.helpers import spec
 
 

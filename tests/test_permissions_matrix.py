@@ -20,8 +20,8 @@ from django.urls import reverse
 from accounts import teams
 from accounts.models import ApiKey, Membership, Role
 from accounts.services import create_api_key
-from generations import review
 from generations.models import BoardItem, Comment, Generation, ReviewStatus, Star
+from generations.review import services as review
 from tests.studio_factories import make_generation, make_team
 
 PRINCIPALS = ("owner", "editor", "viewer", "stranger", "anonymous")

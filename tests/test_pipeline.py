@@ -9,8 +9,10 @@ from django.test import override_settings
 from PIL import Image
 
 from accounts import ledger
-from generations import pipeline, services
+from generations import services
 from generations.models import Generation
+from generations.worker import render as pipeline
+from generations.worker import transitions
 from tests.helpers import spec
 
 
@@ -96,13 +98,13 @@ def test_a_transient_fault_is_retried_after_a_growing_pause(make_user, monkeypat
 def test_a_generation_canceled_mid_render_stays_canceled_and_refunded(make_user, monkeypatch):
     user = make_user()
     g = services.submit(user=user, spec=spec()).generations[0]
-    real = services.record_progress
+    real = transitions.record_progress
 
     def cancel_then_record(generation, fraction, note):
         services.cancel(generation=generation)
         return real(generation, fraction, note)
 
-    monkeypatch.setattr(services, "record_progress", cancel_then_record)
+    monkeypatch.setattr(transitions, "record_progress", cancel_then_record)
     pipeline.render(g.pk)
     g.refresh_from_db()
     assert g.status == "canceled" and not g.image_png

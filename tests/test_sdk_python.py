@@ -18,7 +18,7 @@ from PIL import Image
 from werkzeug import Request, Response
 
 from accounts import ledger, ratelimit
-from generations import webhook_signing
+from generations.webhooks import signing as webhook_signing
 from tests.api_support import render
 from tests.conftest import ROOT
 from tests.webhook_support import document_verify_webhook

@@ -9,6 +9,7 @@ from accounts.ledger import InsufficientCredits
 from accounts.models import LedgerEntry
 from generations import services
 from generations.models import Batch, Generation, Stage
+from generations.worker import sweep, transitions
 from tests.helpers import spec
 
 
@@ -101,29 +102,29 @@ def test_cancel_refunds_once_and_a_finished_generation_cannot_be_canceled(make_u
 def test_fail_refunds_exactly_once_however_often_it_is_called(make_user):
     user = make_user()
     g = services.submit(user=user, spec=spec()).generations[0]
-    assert services.fail(generation_id=g.pk, code="generation_failed", message="boom")
-    assert services.fail(generation_id=g.pk, code="generation_failed", message="boom again") is None
+    assert transitions.fail(generation_id=g.pk, code="generation_failed", message="boom")
+    assert transitions.fail(generation_id=g.pk, code="generation_failed", message="boom again") is None
     assert ledger.balance(user) == 50 == ledger.ledger_total(user)
     assert LedgerEntry.objects.filter(kind="refund", generation=g).count() == 1
 
 
 def test_claim_is_won_by_one_worker_only(make_user):
     g = services.submit(user=make_user(), spec=spec()).generations[0]
-    first = services.claim(g.pk)
+    first = transitions.claim(g.pk)
     assert first is not None and first.stage == Stage.RENDERING and first.attempts == 1
-    assert services.claim(g.pk) is None
+    assert transitions.claim(g.pk) is None
 
 
 @override_settings(STUDIO_RENDER_STALE_SECONDS=30)
 def test_a_render_without_heartbeat_is_taken_over_and_the_old_attempt_cannot_complete(make_user):
     g = services.submit(user=make_user(), spec=spec()).generations[0]
-    old = services.claim(g.pk)
+    old = transitions.claim(g.pk)
     Generation.objects.filter(pk=g.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=31))
-    new = services.claim(g.pk)
+    new = transitions.claim(g.pk)
     assert new is not None and new.attempts == 2
     files = {"png": "a.png", "webp": "a.webp", "thumbnail": "a.thumb.webp"}
-    assert not services.complete(old, files=files, plan={}, info={}, seconds=1.0)
-    assert services.complete(new, files=files, plan={}, info={}, seconds=1.0)
+    assert not transitions.complete(old, files=files, plan={}, info={}, seconds=1.0)
+    assert transitions.complete(new, files=files, plan={}, info={}, seconds=1.0)
     g.refresh_from_db()
     assert g.status == "completed"
 
@@ -133,11 +134,11 @@ def test_sweeper_requeues_lost_work_recovers_dead_renders_and_times_out_late_wor
     now = timezone.now()
     lost, dead, late = (services.submit(user=user, spec=spec()).generations[0] for _ in range(3))
     Generation.objects.filter(pk=lost.pk).update(enqueued_at=now - timedelta(hours=1))
-    services.claim(dead.pk)
+    transitions.claim(dead.pk)
     Generation.objects.filter(pk=dead.pk).update(heartbeat_at=now - timedelta(hours=1))
     Generation.objects.filter(pk=late.pk).update(deadline_at=now - timedelta(seconds=1))
 
-    counts = services.sweep()
+    counts = sweep.sweep()
 
     assert counts == {"requeued": 1, "recovered": 1, "timed_out": 1, "batches_closed": 0}
     lost.refresh_from_db()
@@ -147,7 +148,7 @@ def test_sweeper_requeues_lost_work_recovers_dead_renders_and_times_out_late_wor
     assert dead.stage == "queued"
     assert (late.status, late.error_code) == ("failed", "generation_failed")
     assert ledger.balance(user) == 1000 - 14 == ledger.ledger_total(user)
-    assert services.sweep() == {"requeued": 0, "recovered": 0, "timed_out": 0, "batches_closed": 0}
+    assert sweep.sweep() == {"requeued": 0, "recovered": 0, "timed_out": 0, "batches_closed": 0}
 
 
 def test_a_batch_not_finished_in_five_minutes_fails_its_unfinished_items_and_closes(make_user):
@@ -156,9 +157,9 @@ def test_a_batch_not_finished_in_five_minutes_fails_its_unfinished_items_and_clo
     first, second = submitted.generations
     assert first.deadline_at <= submitted.batch.created_at + timedelta(minutes=5)
     files = {"png": "a.png", "webp": "a.webp", "thumbnail": "a.thumb.webp"}
-    services.complete(services.claim(first.pk), files=files, plan={}, info={}, seconds=1.0)
+    transitions.complete(transitions.claim(first.pk), files=files, plan={}, info={}, seconds=1.0)
     Generation.objects.filter(pk=second.pk).update(deadline_at=timezone.now() - timedelta(seconds=1))
-    services.sweep()
+    sweep.sweep()
     submitted.batch.refresh_from_db()
     second.refresh_from_db()
     assert submitted.batch.finished_at is not None

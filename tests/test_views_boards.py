@@ -14,8 +14,10 @@ from PIL import Image
 
 from accounts import teams
 from accounts.models import Role
-from generations import review, review_selectors, zips
+from generations import exports as zips
 from generations.models import Board, BoardItem, ReviewStatus, Stage
+from generations.review import selectors as review_selectors
+from generations.review import services as review
 from tests.studio_factories import make_generation, make_team
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

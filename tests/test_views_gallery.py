@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import ledger
 from generations import services
 from generations.models import Generation, Stage, Star
-from generations.views import PAGE_SIZE
+from generations.views.studio import PAGE_SIZE
 from tests.helpers import spec
 from tests.studio_factories import make_generation
 

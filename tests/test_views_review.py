@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts import teams
 from generations.models import Comment, Generation, ReviewEvent, ReviewStatus, Stage
-from generations.review import COMMENT_MAX_LENGTH
+from generations.review.services import COMMENT_MAX_LENGTH
 from tests.studio_factories import make_generation, make_team
 
 HX = {"HX-Request": "true"}

@@ -9,7 +9,7 @@ import zipfile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from generations import zips
+from generations import exports as zips
 from generations.models import Export, Stage
 from tests.studio_factories import make_generation
 
@@ -64,7 +64,7 @@ def test_a_large_selection_becomes_an_export_built_by_a_task(logged_in, user, mo
                                                              django_capture_on_commit_callbacks):  # fmt: skip
     monkeypatch.setattr(zips, "STREAM_LIMIT", 2)
     queued = []
-    monkeypatch.setattr("generations.tasks.build_export.delay", queued.append)
+    monkeypatch.setattr("generations.tasks.build_export.apply_async", lambda args, **_: queued.extend(args))
     gens = [make_generation(user, prompt=f"image {i}") for i in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
         response = logged_in.post(SELECTION, {"action": "zip", "ids": [g.public_id for g in gens]})

@@ -14,8 +14,9 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from werkzeug import Request, Response
 
-from generations import webhook_delivery, webhook_signing
 from generations.models import WebhookDelivery
+from generations.webhooks import delivery as webhook_delivery
+from generations.webhooks import signing as webhook_signing
 from tests.conftest import wait_for
 from tests.webhook_support import (
     body_of,

@@ -5,8 +5,9 @@ import json
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from generations import services, webhook_signing
+from generations import services
 from generations.models import WebhookDelivery
+from generations.webhooks import signing as webhook_signing
 from tests.conftest import wait_for
 from tests.helpers import spec
 from tests.webhook_support import FAKE_MODELS, document_verify_webhook, use_fake_engine

@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from accounts import ledger
-from generations import services, webhook_guard
+from generations import services
 from generations.models import Generation, WebhookDelivery
 from generations.specs import SpecError
+from generations.webhooks import guard as webhook_guard
 from tests.helpers import spec
 from tests.webhook_support import deliver, finished_generation, use_fake_engine
 
@@ -219,7 +220,7 @@ def test_https_to_the_vetted_address_checks_the_certificate_for_the_original_nam
 
     from pytest_httpserver import HTTPServer
 
-    from generations import webhook_delivery
+    from generations.webhooks import delivery as webhook_delivery
 
     settings.STUDIO_WEBHOOK_ALLOW_PRIVATE = True
     cert, key = _self_signed(tmp_path, "hooks.example.com")

@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from generations import webhook_signing
 from generations.models import WebhookDelivery, WebhookSecret
+from generations.webhooks import signing as webhook_signing
 from tests.webhook_support import deliver, document_verify_webhook, finished_generation, use_fake_engine
 
 

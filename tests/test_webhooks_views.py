@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from generations import webhook_signing
 from generations.models import WebhookAttempt, WebhookDelivery
+from generations.webhooks import signing as webhook_signing
 
 PAGE = "/settings/webhooks"
 
@@ -91,7 +91,7 @@ def test_the_status_filter_shows_only_that_status_and_htmx_gets_the_list_alone(c
 
 
 def test_load_older_pages_by_id(client_for, monkeypatch):
-    from generations import webhooks
+    from generations.webhooks import events as webhooks
 
     monkeypatch.setattr(webhooks, "PAGE_SIZE", 2)
     client = client_for()

@@ -14,8 +14,9 @@ from typing import Any
 from werkzeug import Request as WerkzeugRequest
 
 from accounts.models import User
-from generations import pipeline, services
+from generations import services
 from generations.models import Generation, WebhookAttempt, WebhookDelivery
+from generations.worker import render as pipeline
 from tests.helpers import spec
 
 # shared/ sits beside the repository, here and in CI.

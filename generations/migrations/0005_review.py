@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import generations.models_review
+import generations.models.review
 from django.conf import settings
 from django.db import migrations, models
 
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             name='Board',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=generations.models_review.new_board_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=generations.models.review.new_board_id, editable=False, max_length=40, unique=True)),
                 ('name', models.CharField(max_length=80)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
             ],

@@ -9,8 +9,8 @@ from django import template
 from accounts import teams
 from accounts.permissions import Action
 from accounts.teams import Workspace
-from generations import review_selectors
 from generations.models import Board
+from generations.review import selectors as review_selectors
 
 register = template.Library()
 

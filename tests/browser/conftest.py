@@ -128,7 +128,7 @@ def slow_models() -> dict[str, dict[str, Any]]:
     """The catalog for a watchable render: the typeset engine when installed, else the test fake."""
     from importlib.util import find_spec
 
-    engine = "typeset" if find_spec("generations.engines.typeset") else "fake"
+    engine = "typeset" if find_spec("generations.engines.typeset.engine") else "fake"
     return {"seedream-5.0-lite": {"engine": engine, "options": {"step_delay": SLOW_STEP_SECONDS}}}
 
 

@@ -11,7 +11,8 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw
 
-from generations import storage, zips
+from generations import exports as zips
+from generations import storage
 from generations.models import Export, Stage, Star
 from tests.studio_factories import make_generation
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from accounts import teams
-from generations import review, storage
+from generations import storage
 from generations.models import ReviewStatus
+from generations.review import services as review
 from tests.browser.test_screenshots import PALETTES, PROMPTS, VIEWPORTS, paint, shoot
 from tests.studio_factories import make_generation
 

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug import Request, Response
 
-from generations import webhook_signing
 from generations.models import WebhookDelivery
+from generations.webhooks import signing as webhook_signing
 from tests.conftest import wait_for
 from tests.webhook_support import FAKE_MODELS, finished_generation, use_fake_engine
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
-from generations import webhook_signing
+from generations.webhooks import signing as webhook_signing
 
 
 class Command(BaseCommand):

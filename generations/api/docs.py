@@ -1,0 +1,218 @@
+"""What `/v1/openapi.json` says beyond the schemas: errors, headers, bodies, the contract.
+
+Django Ninja generates paths and reply schemas from the endpoints; this module adds
+what it cannot know: each endpoint's error codes (from the one table in `api_errors`),
+the X-RateLimit-* and Retry-After headers, the request bodies (parsed by
+`specs.build_spec`, described by `api_schemas`) and the API description.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ninja import NinjaAPI
+from pydantic import BaseModel
+
+from accounts import ratelimit
+from accounts.tiers import LIMITS
+from generations import specs
+from generations.api.errors import ERRORS
+from generations.api.schemas import ErrorEnvelope
+
+# Every endpoint behind the key can answer these.
+COMMON_ERRORS = ("invalid_api_key", "rate_limited", "server_error")
+BODY_ERRORS = ("invalid_json", "invalid_request", "request_too_large")
+IDEMPOTENCY_ERRORS = ("invalid_idempotency_key", "idempotency_in_progress")
+# On every reply to an authenticated request (see `api_errors.door`).
+RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Scope")
+
+HEADERS: dict[str, dict[str, Any]] = {
+    "X-RateLimit-Limit": {
+        "description": "Requests allowed per minute on the account's tier (for status polls: their own allowance).",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Scope": {
+        "description": "Which allowance counted this request: `requests` (the tier's requests per minute) or "
+        "`polling` (GET of one image or batch, which has its own, larger allowance).",
+        "schema": {"type": "string", "enum": ["requests", "polling"]},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in the current minute, after this one.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Reset": {
+        "description": "Unix time (seconds since the epoch, UTC) at which the current one-minute window "
+        "ends and the count starts again. Windows are fixed and aligned to the minute.",
+        "schema": {"type": "integer"},
+    },
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored reply to an earlier request with the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+
+
+def _tier_table() -> str:
+    rows = [
+        f"| {tier.title()} | {lim.requests_per_minute} | {lim.concurrent} | {lim.batch_size} |"
+        for tier, lim in LIMITS.items()
+    ]
+    return "| Tier | Requests/Minute | Concurrent | Batch Size |\n|---|---|---|---|\n" + "\n".join(rows)
+
+
+def _error_table() -> str:
+    rows = [f"| `{e.code}` | {e.status} | {e.description} |" for e in ERRORS.values()]
+    return "| Code | Status | Meaning |\n|---|---|---|\n" + "\n".join(rows)
+
+
+DESCRIPTION = f"""
+Studio's image generation API, wire-compatible with the Seedream 5.0 Lite API document:
+code written for that API works here with only the base URL (`…/v1`) and the key changed.
+
+**Authentication.** `Authorization: Bearer YOUR_API_KEY` on every call (keys are created in
+the studio under Settings > API Keys, or with `manage.py createapikey`). This page and
+`/v1/openapi.json` are public.
+
+**Asynchronous.** `POST /v1/images/generate` answers at once with a `task_id`; poll
+`GET /v1/images/{{task_id}}` until `status` is `completed` (or `failed` / `canceled`), or take
+the webhook. Image links are absolute, signed, and valid for 24 hours.
+
+**Errors.** Every error, whatever the cause, has the body
+`{{"error": {{"code": "…", "message": "…", "status": 400}}}}` and the same HTTP status.
+A rejected request charges nothing and creates nothing.
+
+{_error_table()}
+
+**Rate limits.** Per account, across every server process:
+
+{_tier_table()}
+
+Every reply to a request with a valid key carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`
+and `X-RateLimit-Reset` (Unix seconds when the current minute ends); a 401 has no account,
+so it has none. Over the limit: 429 `rate_limited` with `Retry-After` (seconds).
+Status polls (`GET /v1/images/{{task_id}}` and `GET /v1/images/batch/{{batch_id}}`) count
+against their own allowance of {ratelimit.POLLING_PER_REQUEST} times the tier's requests per
+minute (at least {ratelimit.POLLING_MINIMUM}), so a client polling every 2 seconds until its
+image is done never spends the requests that submit work; `X-RateLimit-Scope` says which
+allowance a reply reports. At most
+{specs.MAX_BATCHES_IN_PROGRESS} batches in progress; a batch's items not finished within
+{specs.BATCH_TIMEOUT_SECONDS // 60} minutes fail and are refunded.
+
+**Idempotency.** Send `Idempotency-Key: <any unique string>` with either POST: the same key
+with the same body within 24 hours returns the first reply (with `Idempotent-Replayed: true`)
+and charges once, even when both arrive at the same time; the same key with a different
+body answers 409 `idempotency_key_reused`.
+""".strip()
+
+
+def list_parameters() -> list[dict[str, Any]]:
+    """The query parameters of GET /v1/images (parsed by the view itself)."""
+    return [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": "Page size.",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "description": "`next_cursor` of the previous page.",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "status",
+            "in": "query",
+            "required": False,
+            "description": "Only images with this status.",
+            "schema": {"type": "string", "enum": ["processing", "completed", "failed", "canceled"]},
+        },
+        {
+            "name": "team",
+            "in": "query",
+            "required": False,
+            "description": "A team's id (`team_…`): that team's images instead of your personal ones.",
+            "schema": {"type": "string"},
+        },
+    ]
+
+
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (1-255 printable ASCII). The same key and body within 24 h returns the "
+    "first reply and charges once.",
+    "schema": {"type": "string", "maxLength": 255},
+}
+
+
+def documented(
+    ok: Any,
+    *codes: str,
+    body: type[BaseModel] | None = None,
+    idempotent: bool = False,
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`response=` and `openapi_extra=` for an endpoint that can answer `codes` (plus the common ones)."""
+    every = [*codes, *COMMON_ERRORS]
+    if body is not None:
+        every += BODY_ERRORS
+    if idempotent:
+        every += IDEMPOTENCY_ERRORS
+    by_status: dict[int, list[str]] = defaultdict(list)
+    for code in dict.fromkeys(every):
+        by_status[ERRORS[code].status].append(code)
+    response: dict[int, Any] = {200: ok, **{status: ErrorEnvelope for status in sorted(by_status)}}
+    extra: dict[str, Any] = {
+        "responses": {
+            status: {"description": "Error codes: " + ", ".join(f"`{c}` ({ERRORS[c].description})" for c in names)}
+            for status, names in by_status.items()
+        }
+    }
+    params = list(parameters or [])
+    if idempotent:
+        params.append(IDEMPOTENCY_HEADER)
+    if params:
+        extra["parameters"] = params
+    if body is not None:
+        extra["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}},
+        }
+    return {"response": response, "openapi_extra": extra}
+
+
+class StudioOpenAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document also carries request bodies and reply headers."""
+
+    def __init__(self, *, request_models: tuple[type[BaseModel], ...] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.request_models = request_models
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema["components"]
+        for model in self.request_models:
+            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components["schemas"].update(definition.pop("$defs", {}))
+            components["schemas"][model.__name__] = definition
+        components["headers"] = HEADERS
+        rate = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_HEADERS}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if "security" not in operation:
+                    continue  # the public documentation endpoints
+                for status, reply in operation["responses"].items():
+                    if int(status) == 401:
+                        continue
+                    reply["headers"] = dict(rate)
+                    if int(status) == 429:
+                        reply["headers"]["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+                    if int(status) == 200 and any(p["name"] == "Idempotency-Key" for p in operation["parameters"]):
+                        reply["headers"]["Idempotent-Replayed"] = {"$ref": "#/components/headers/Idempotent-Replayed"}
+        return schema

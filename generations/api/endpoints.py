@@ -1,0 +1,347 @@
+"""The public REST API `/v1`: parse -> service/selector -> shape the reply.
+
+Wire-compatible with the product document (field names, status codes, error codes);
+Studio's additions are additive. No business rule lives here: requests are validated by
+`specs.build_spec`, changes go through `services`, reads through `selectors`, errors
+through the one table in `api_errors`, reply bodies are built by `api_shapes` and
+described by `api_schemas` (Django Ninja validates every success reply against them and
+generates `/v1/openapi.json` from them, so the document matches what is sent).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import URLPattern, re_path
+
+from accounts import ratelimit, teams
+from accounts.auth import ApiKeyAuth
+from accounts.models import ApiKey, Team
+from generations import selectors, services, specs
+from generations.api import idempotency, shapes
+from generations.api.docs import DESCRIPTION, StudioOpenAPI, documented, list_parameters
+from generations.api.errors import JSON, ApiError, door, install, not_found, to_api_error
+from generations.api.schemas import (
+    BatchAccepted,
+    BatchRequest,
+    BatchStatus,
+    CancelResult,
+    Credits,
+    GenerateAccepted,
+    GenerateRequest,
+    Image,
+    ImagePage,
+    ModelList,
+)
+from generations.models import Batch
+
+LIST_DEFAULT_LIMIT = 20
+LIST_MAX_LIMIT = 100
+
+
+class BearerAuth(ApiKeyAuth):
+    """The Bearer key, then the account's per-minute allowance (counted for every call).
+
+    `scope` says which allowance: the tier's requests per minute, or the larger one for
+    status polls (`ratelimit.POLLING`). Both are this one class, so OpenAPI shows one scheme.
+    """
+
+    def __init__(self, scope: str = ratelimit.REQUESTS) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey:
+        key = super().authenticate(request, token)
+        # The window is kept on the request so that `door` puts the X-RateLimit-* headers on any reply.
+        try:
+            request.rate_window = ratelimit.check(key.user, self.scope)
+        except ratelimit.RateLimitExceeded as exc:
+            request.rate_window = exc.window
+            raise
+        return key
+
+
+# Status polls count against their own, larger allowance (see accounts.ratelimit.POLLING).
+POLLING_AUTH = BearerAuth(scope=ratelimit.POLLING)
+
+api = StudioOpenAPI(
+    title="Studio API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="v1",
+    auth=BearerAuth(),
+    request_models=(GenerateRequest, BatchRequest),
+    openapi_extra={"tags": [{"name": "images"}, {"name": "batches"}, {"name": "account"}, {"name": "models"}]},
+)
+install(api)
+
+
+# --- Request helpers ---------------------------------------------------------------------
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _json_object(request: HttpRequest) -> dict[str, Any]:
+    """The body as a JSON object, whatever the Content-Type said. Strict JSON: no NaN or Infinity."""
+    try:
+        body = json.loads(request.body or b"", parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ApiError("invalid_json", f"The request body is not valid JSON: {exc}.") from exc
+    if not isinstance(body, dict):
+        raise ApiError("invalid_request", "The request body must be a JSON object.")
+    return body
+
+
+def _team(request: HttpRequest, raw: Any) -> Team | None:
+    """The team named by a request's `team` (a body field or query parameter), or None for personal."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise ApiError("invalid_request", "team must be a team id string such as 'team_1a2b3c4d5e6f7a8b'.")
+    try:
+        return teams.workspace_for(request.auth.user, raw).team
+    except Http404 as exc:
+        raise ApiError("team_not_found", f"team {raw!r} is not a team you belong to.") from exc
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+def _once(request: HttpRequest, endpoint: str, body: dict[str, Any], work: Callable[[], dict[str, Any]]) -> Any:
+    """Run `work` once per Idempotency-Key (when one is sent); replay the first reply."""
+    raw_key = request.headers.get("Idempotency-Key")
+    if raw_key is None:
+        return work()
+    key = idempotency.clean_key(raw_key)
+    claimed = idempotency.claim(
+        user=request.auth.user, key=key, endpoint=endpoint, request_hash=idempotency.fingerprint(body)
+    )
+    if isinstance(claimed, idempotency.Replay):
+        response = JsonResponse(claimed.body, status=claimed.status, content_type=JSON)
+        response["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        with transaction.atomic():  # the work and its stored reply commit together
+            payload = work()
+            claimed.save(200, payload)
+    except Exception as exc:
+        error = to_api_error(exc)
+        try:
+            if error.status == 400:  # decided by the body alone: the same body gets the same answer
+                claimed.save(error.status, error.body())
+            else:  # may succeed later (credits, limits, a server fault): free the key
+                claimed.release()
+        except idempotency.InProgress:
+            pass
+        raise
+    return payload
+
+
+# What either submit endpoint can answer besides the common errors (documented per endpoint).
+SUBMIT_ERRORS = (
+    "insufficient_credits",
+    "invalid_model",
+    "invalid_prompt",
+    "invalid_aspect_ratio",
+    "content_policy",
+    "rate_limited",
+    "idempotency_key_reused",
+    "forbidden",
+    "team_not_found",
+)
+
+
+# --- Images ------------------------------------------------------------------------------
+# Literal paths are registered before /images/{task_id}, so they are matched first.
+
+
+@api.post(
+    "/images/generate",
+    tags=["images"],
+    operation_id="generateImage",
+    summary="Submit one image",
+    **documented(
+        GenerateAccepted,
+        *SUBMIT_ERRORS,
+        body=GenerateRequest,
+        idempotent=True,
+    ),
+)
+def generate(request: HttpRequest) -> Any:
+    """Charge for and queue one image. Poll `GET /v1/images/{task_id}` or take the webhook."""
+    body = _json_object(request)
+
+    def work() -> dict[str, Any]:
+        spec = specs.build_spec(body, require_model=True)
+        team = _team(request, body.get("team"))
+        return shapes.accepted(services.submit(user=request.auth.user, spec=spec, api_key=request.auth, team=team))
+
+    return _once(request, "images.generate", body, work)
+
+
+@api.post(
+    "/images/batch",
+    tags=["batches"],
+    operation_id="generateBatch",
+    summary="Submit up to 50 images",
+    **documented(
+        BatchAccepted,
+        "batch_too_large",
+        *SUBMIT_ERRORS,
+        body=BatchRequest,
+        idempotent=True,
+    ),
+)
+def generate_batch(request: HttpRequest) -> Any:
+    """Charge for and queue every item, or none. Items not finished in 5 minutes fail and are refunded."""
+    body = _json_object(request)
+
+    def work() -> dict[str, Any]:
+        items = body.get("generations")
+        if not isinstance(items, list) or not items:
+            raise ApiError("invalid_request", "generations must be a non-empty array of generation requests.")
+        user = request.auth.user
+        services.check_batch_size(user, len(items))  # before looking at any item
+        specs_ = []
+        for index, item in enumerate(items):
+            try:
+                specs_.append(specs.build_spec(item, require_model=True))
+            except specs.SpecError as exc:
+                where = f"generations[{index}]" + (f".{exc.field}" if exc.field != "body" else "")
+                raise specs.SpecError(exc.code, exc.field, f"{where}: {exc.message}") from exc
+        webhook_url = specs.clean_webhook_url(body.get("webhook_url"))
+        team = _team(request, body.get("team"))
+        submitted = services.submit_batch(
+            user=user, specs_=specs_, webhook_url=webhook_url, api_key=request.auth, team=team
+        )
+        return shapes.batch_accepted(submitted)
+
+    return _once(request, "images.batch", body, work)
+
+
+@api.get(
+    "/images/batch/{batch_id}",
+    tags=["batches"],
+    operation_id="getBatch",
+    summary="A batch and each item's status",
+    auth=POLLING_AUTH,
+    **documented(BatchStatus, "not_found"),
+)
+def get_batch(request: HttpRequest, batch_id: str) -> Any:
+    """`completed` once every item has finished; failed items say why and are refunded."""
+    batch = selectors.batch_for_user(request.auth.user, batch_id)
+    return shapes.batch_status(batch, selectors.batch_items(batch), _base_url(request))
+
+
+@api.get(
+    "/images",
+    tags=["images"],
+    operation_id="listImages",
+    summary="Your images, newest first",
+    **documented(
+        ImagePage, "invalid_limit", "invalid_cursor", "invalid_status", "team_not_found", parameters=list_parameters()
+    ),
+)
+def list_images(request: HttpRequest) -> Any:
+    """Cursor-paged: a page never shifts when new images arrive."""
+    raw_limit = request.GET.get("limit", str(LIST_DEFAULT_LIMIT))
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= LIST_MAX_LIMIT:
+        raise ApiError("invalid_limit", f"limit must be an integer from 1 to {LIST_MAX_LIMIT}, not {raw_limit!r}.")
+    status = request.GET.get("status") or None
+    if status is not None and status not in selectors.STATUS_FILTERS:
+        known = ", ".join(selectors.STATUS_FILTERS)
+        raise ApiError("invalid_status", f"status must be one of {known}, not {status!r}.")
+    user = request.auth.user
+    workspace = teams.workspace_of_team(user, _team(request, request.GET.get("team")))
+    page = selectors.history(
+        user, workspace=workspace, limit=limit, cursor=request.GET.get("cursor") or None, status=status
+    )
+    batch_ids = {g.batch_id for g in page.items if g.batch_id}
+    batches = Batch.objects.in_bulk(batch_ids) if batch_ids else {}
+    for g in page.items:
+        if g.batch_id:
+            g.batch = batches[g.batch_id]
+    base_url = _base_url(request)
+    return {
+        "data": [shapes.image(g, base_url) for g in page.items],
+        "next_cursor": page.next_cursor,
+        "has_more": page.next_cursor is not None,
+    }
+
+
+@api.get(
+    "/images/{task_id}",
+    tags=["images"],
+    operation_id="getImage",
+    summary="An image's status and, once completed, its links",
+    auth=POLLING_AUTH,
+    **documented(Image, "not_found"),
+)
+def get_image(request: HttpRequest, task_id: str) -> Any:
+    """`processing` (progress, time left), `completed` (signed links valid 24 h), `failed` or `canceled`."""
+    generation = selectors.generation_for_user(request.auth.user, task_id)
+    return shapes.image(generation, _base_url(request))
+
+
+@api.post(
+    "/images/{task_id}/cancel",
+    tags=["images"],
+    operation_id="cancelImage",
+    summary="Cancel an unfinished image and refund it",
+    **documented(CancelResult, "not_found", "not_cancelable"),
+)
+def cancel_image(request: HttpRequest, task_id: str) -> Any:
+    """Studio addition. An image that has already finished answers 409 `not_cancelable`."""
+    user = request.auth.user
+    generation = services.cancel(generation=selectors.generation_for_user(user, task_id))
+    user.refresh_from_db(fields=["credits"])
+    return {**shapes.ended(generation), "credits_remaining": user.credits}
+
+
+# --- Account and models ------------------------------------------------------------------
+
+
+@api.get(
+    "/account/credits",
+    tags=["account"],
+    operation_id="getCredits",
+    summary="Credits and tier",
+    **documented(Credits),
+)
+def account_credits(request: HttpRequest) -> Any:
+    """The balance, the tier, and the tier's limits."""
+    return shapes.credits(request.auth.user)
+
+
+@api.get(
+    "/models",
+    tags=["models"],
+    operation_id="listModels",
+    summary="Model ids and the engines behind them",
+    **documented(ModelList),
+)
+def list_models(request: HttpRequest) -> Any:
+    """Studio addition: each public model id, the engine serving it, and what that engine really is."""
+    return shapes.models()
+
+
+def urls() -> tuple[list[URLPattern], str, str]:
+    """`/v1/` URLs: Django Ninja's, each behind `door`, then a catch-all 404 in the envelope."""
+    patterns, app_name, namespace = api.urls
+    # Ninja's root view (kept by name: the OpenAPI paths are reversed from it) answers 404 like any unknown path.
+    wrapped = [
+        URLPattern(p.pattern, door(not_found if p.name == "api-root" else p.callback), p.default_args, p.name)
+        for p in patterns
+    ]
+    return [*wrapped, re_path(r"", door(not_found), name="not-found")], app_name, namespace

@@ -1,0 +1,199 @@
+"""Generations, batches and what hangs off them. Data and small invariants only."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from generations import specs
+
+
+def new_public_id(prefix: str) -> str:
+    """`img_…` / `batch_…` in the document's style: 96 random bits, unguessable."""
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def new_image_id() -> str:
+    return new_public_id("img")
+
+
+def new_batch_id() -> str:
+    return new_public_id("batch")
+
+
+class Stage(models.TextChoices):
+    """The internal stage. The API's `status` folds queued and rendering into `processing`."""
+
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+UNFINISHED = (Stage.QUEUED, Stage.RENDERING)
+FINISHED = (Stage.COMPLETED, Stage.FAILED, Stage.CANCELED)
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Batch(models.Model):
+    public_id = models.CharField(max_length=40, unique=True, default=new_batch_id, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="batches")
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="batches")
+    api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
+    webhook_url = models.URLField(max_length=specs.WEBHOOK_URL_MAX_LENGTH, blank=True)
+    total = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    deadline_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "batches"
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def status(self) -> str:
+        return "completed" if self.finished_at else "processing"
+
+
+class Generation(models.Model):
+    public_id = models.CharField(max_length=40, unique=True, default=new_image_id, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
+    # The workspace: a team's generation is visible to its members; credits are still the user's.
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="generations"
+    )
+    api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="generations")
+    batch_index = models.PositiveIntegerField(null=True, blank=True)
+
+    # The request, as validated by specs.build_spec.
+    model = models.CharField(max_length=100)
+    engine = models.CharField(max_length=50, help_text="The engine that served the model when submitted.")
+    prompt = models.TextField()
+    aspect_ratio = models.CharField(max_length=8)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    style = models.CharField(max_length=specs.STYLE_DESCRIPTION_MAX)
+    colors = models.JSONField(default=list, blank=True)
+    deep_thinking = models.BooleanField(default=False)
+    seed = models.BigIntegerField()
+    metadata = models.JSONField(default=dict, blank=True)
+    webhook_url = models.URLField(max_length=specs.WEBHOOK_URL_MAX_LENGTH, blank=True)
+
+    # Where it is.
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0)
+    progress_note = models.CharField(max_length=100, blank=True)
+    error_code = models.CharField(max_length=50, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    credits_charged = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started rendering it.")
+    plan = models.JSONField(default=dict, blank=True, help_text="What deep thinking decided, as the engine reported.")
+    render_info = models.JSONField(default=dict, blank=True)
+
+    # Files, as names in the default storage.
+    image_png = models.CharField(max_length=255, blank=True)
+    image_webp = models.CharField(max_length=255, blank=True)
+    thumbnail = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(default=timezone.now, help_text="When it was last put on the queue.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    # A rendering worker touches this every few seconds; a stale one means the worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField()
+    render_seconds = models.FloatField(null=True, blank=True, help_text="Engine time of the successful render.")
+
+    # Review, kept on the row so that every gallery filter is one indexed condition;
+    # `ReviewEvent` keeps the history of changes.
+    review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="gen_user_recent"),
+            models.Index(fields=["team", "-created_at", "-id"], name="gen_team_recent"),
+            models.Index(fields=["stage", "enqueued_at"], name="gen_stage_enqueued"),
+            models.Index(fields=["stage", "deadline_at"], name="gen_stage_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def status(self) -> str:
+        """The document's status: processing, completed, failed (or canceled)."""
+        return "processing" if self.stage in UNFINISHED else self.stage
+
+    @property
+    def is_finished(self) -> bool:
+        return self.stage in FINISHED
+
+    @property
+    def style_preset(self) -> str:
+        return specs.style_preset(self.style)
+
+    def to_spec(self) -> specs.Spec:
+        return specs.Spec(
+            model=self.model,
+            prompt=self.prompt,
+            aspect_ratio=self.aspect_ratio,
+            style=self.style,
+            colors=tuple(self.colors),
+            deep_thinking=self.deep_thinking,
+            seed=self.seed,
+            metadata=self.metadata,
+            webhook_url=self.webhook_url,
+        )
+
+    def parameters(self) -> dict[str, Any]:
+        """Every parameter that made this image, as embedded in the PNG."""
+        return {
+            "task_id": self.public_id,
+            "model": self.model,
+            "engine": self.engine,
+            "prompt": self.prompt,
+            "aspect_ratio": self.aspect_ratio,
+            "width": self.width,
+            "height": self.height,
+            "style": self.style,
+            "style_preset": self.style_preset,
+            "colors": list(self.colors),
+            "deep_thinking": self.deep_thinking,
+            "seed": self.seed,
+            "metadata": self.metadata,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class Star(models.Model):
+    """A user's star on a generation (per user, so team members star independently)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="stars")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "generation"], name="star_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ★ {self.generation}"

@@ -1,0 +1,157 @@
+"""The image page: one generation large, every parameter, and what can be done with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import MESSAGES, Action, Forbidden
+from generations import selectors, services, storage
+from generations.engines import engine_class
+from generations.models import Generation, Stage
+from generations.review import selectors as review_selectors
+from generations.review import services as review
+
+
+def engine_label(name: str) -> str:
+    """The engine's own honest label ("Typeset (offline preview engine)"), else its name."""
+    try:
+        return engine_class(name).label or name
+    except (KeyError, ImportError, AttributeError, ValueError):
+        return name
+
+
+def _humanize(key: str) -> str:
+    return str(key).replace("_", " ").strip().capitalize()
+
+
+def _describe(value: Any, depth: int = 0) -> str:
+    """A short, readable rendering of one plan value (nested data is summarised)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, dict):
+        if depth > 0:
+            return f"{len(value)} fields"
+        return "; ".join(f"{_humanize(k)}: {_describe(v, depth + 1)}" for k, v in list(value.items())[:6])
+    if isinstance(value, list | tuple):
+        if all(isinstance(v, str | int | float) for v in value):
+            shown = ", ".join(_describe(v, depth + 1) for v in value[:8])
+            return shown + (f" and {len(value) - 8} more" if len(value) > 8 else "")
+        return f"{len(value)} items"
+    text = str(value)
+    return text if len(text) <= 160 else text[:157] + "…"
+
+
+def plan_summary(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """What deep thinking decided, as (label, text) rows for people to read."""
+    if not isinstance(plan, dict):
+        return []
+    return [(_humanize(k), _describe(v)) for k, v in plan.items() if v not in (None, "", [], {})][:12]
+
+
+def _download(url: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}download=1" if url else ""
+
+
+def back_url(request: HttpRequest, fallback: str) -> str:
+    """The `next` address the form carried, if it is on this site; else `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def image_context(
+    request: HttpRequest,
+    generation: Generation,
+    *,
+    review_error: str = "",
+    comment_error: str = "",
+    comment_body: str = "",
+) -> dict[str, Any]:
+    """Everything the image page shows; its review, comments and boards panels re-render from the same."""
+    generation.starred = selectors.is_starred(request.user, generation)
+    newer, older = selectors.neighbours(request.user, generation)
+    completed = generation.stage == Stage.COMPLETED
+    webp = storage.signed_url(generation, "webp") if completed else ""
+    png = storage.signed_url(generation, "png") if completed else ""
+    workspace = selectors.workspace_of(request.user, generation)
+    thread = review_selectors.comments(generation)
+    boards_on, boards_other = review_selectors.boards_for_generation(request.user, generation)
+    return {
+        "g": generation,
+        "newer": newer,
+        "older": older,
+        "engine_label": engine_label(generation.engine),
+        "image_url": webp or png,
+        "png_download": _download(png),
+        "webp_download": _download(webp),
+        "png_name": storage.download_filename(generation, "png"),
+        "webp_name": storage.download_filename(generation, "webp"),
+        "plan": plan_summary(generation.plan),
+        "studio_url": reverse("generations:studio"),
+        # Team review: the buttons shown follow the role; the services check it again.
+        "image_workspace": workspace,
+        "can_review": workspace.can(Action.REVIEW),
+        "can_comment": workspace.can(Action.COMMENT),
+        "review_denied": MESSAGES.get(Action.REVIEW, ""),
+        "review_history": review_selectors.review_history(generation),
+        "review_error": review_error,
+        "comments": thread,
+        "open_comments": sum(1 for c in thread if not c.is_resolved),
+        "comment_error": comment_error,
+        "comment_body": comment_body,
+        "comment_max": review.COMMENT_MAX_LENGTH,
+        "boards_on": boards_on,
+        "boards_other": boards_other,
+        "can_edit_boards": workspace.can(Action.EDIT_BOARDS),
+        # Only whoever generated an image deletes it (teammates review, they don't remove).
+        "can_delete": generation.user_id == request.user.pk,
+    }
+
+
+@login_required
+@require_GET
+def image(request: HttpRequest, public_id: str) -> HttpResponse:
+    generation = selectors.generation_for_user(request.user, public_id)
+    return render(request, "generations/image.html", image_context(request, generation))
+
+
+@login_required
+@require_POST
+def star(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Set the star (`starred=1`) or clear it (`starred=0`): idempotent, unlike a toggle."""
+    generation = selectors.generation_for_user(request.user, public_id)
+    want = request.POST.get("starred", "1") == "1"
+    services.set_starred(user=request.user, generations=[generation], starred=want)
+    generation.starred = want
+    if request.htmx:
+        return render(request, "generations/partials/star_button.html", {"g": generation})
+    return redirect(back_url(request, reverse("generations:image", args=[generation.public_id])))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest, public_id: str) -> HttpResponse:
+    """GET: the confirmation page (the dialog's no-JS twin). POST: delete the image and its files."""
+    generation = selectors.generation_for_user(request.user, public_id)
+    if generation.user_id != request.user.pk:
+        raise Forbidden("Only the person who generated an image can delete it.")
+    if request.method == "GET":
+        return render(request, "generations/confirm_delete.html", confirm_context([generation], single=True))
+    services.delete(user=request.user, generations=[generation])
+    messages.success(request, "Image deleted, files and all.")
+    return redirect(back_url(request, reverse("generations:studio")))
+
+
+def confirm_context(generations: list[Generation], *, single: bool) -> dict[str, Any]:
+    return {"generations": generations, "single": single, "count": len(generations)}
