@@ -15,3 +15,7 @@ class GenerationsConfig(AppConfig):
             folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
             if folder:
                 Path(folder).mkdir(parents=True, exist_ok=True)
+
+        # Register the Celery tasks in every process (web, worker, commands), so
+        # `worker.queue` finds them by name without importing what is above it.
+        from generations import tasks  # noqa: F401
