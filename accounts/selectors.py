@@ -14,7 +14,7 @@ from django.http import Http404
 
 from accounts.models import ApiKey, LedgerEntry, User
 from accounts.tiers import LIMITS, Tier, TierLimits
-from generations.selectors import decode_cursor, encode_cursor
+from studio.paging import decode_cursor, encode_cursor
 
 LEDGER_PAGE_SIZE = 25
 
@@ -42,7 +42,7 @@ def ledger_page(user: User, *, cursor: str | None = None, limit: int = LEDGER_PA
     """One page of the user's ledger, newest first, keyset-paged like the gallery so that
     entries added while someone reads (a charge, a refund) never shift a page.
 
-    Raises generations.selectors.BadCursor for a cursor this function did not make."""
+    Raises studio.paging.BadCursor for a cursor this function did not make."""
     qs = LedgerEntry.objects.filter(user=user)
     if cursor:
         when, pk = decode_cursor(cursor)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts import ledger
 from accounts.models import ApiKey, LedgerEntry, User, hash_key
-from generations.specs import SIGNUP_CREDITS
+from accounts.tiers import SIGNUP_CREDITS
 
 
 @transaction.atomic

@@ -33,3 +33,9 @@ LIMITS: dict[str, TierLimits] = {
 
 def limits_for(tier: str) -> TierLimits:
     return LIMITS[tier]
+
+
+# What an image costs and what a new account starts with: billing, so it lives with the
+# tiers; `generations.specs` re-exports the price for the doors.
+PRICE_PER_IMAGE = 7
+SIGNUP_CREDITS = 50

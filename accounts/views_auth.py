@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
 from accounts.forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm, SignupForm
-from generations.specs import PRICE_PER_IMAGE, SIGNUP_CREDITS
+from accounts.tiers import PRICE_PER_IMAGE, SIGNUP_CREDITS
 
 
 def safe_next(request: HttpRequest) -> str:

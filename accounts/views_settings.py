@@ -25,8 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import selectors, services
 from accounts.forms import ApiKeyForm
 from accounts.models import ApiKey
-from generations import specs
-from generations.selectors import BadCursor
+from accounts.tiers import PRICE_PER_IMAGE
+from studio.paging import BadCursor
 
 
 def api_base_url(request: HttpRequest) -> str:
@@ -115,8 +115,8 @@ def credits(request: HttpRequest) -> HttpResponse:
             tiers=selectors.tier_table(user),
             limits=user.limits,
             tier_label=user.get_tier_display(),
-            price=specs.PRICE_PER_IMAGE,
-            images_left=user.credits // specs.PRICE_PER_IMAGE,
+            price=PRICE_PER_IMAGE,
+            images_left=user.credits // PRICE_PER_IMAGE,
         )
         response = render(request, "accounts/credits.html", context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])

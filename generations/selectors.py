@@ -7,7 +7,6 @@ exists is not confirmed to a stranger).
 
 from __future__ import annotations
 
-import base64
 import statistics
 import time
 from collections.abc import Sequence
@@ -17,13 +16,13 @@ from datetime import datetime
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts import teams
 from accounts.models import Membership, User
 from accounts.permissions import Action, allows
 from accounts.teams import Workspace
 from generations.models import UNFINISHED, Batch, Comment, Generation, Stage, Star
+from studio.paging import decode_cursor, encode_cursor
 
 DEFAULT_ESTIMATE_SECONDS = 10.0
 _estimates: dict[tuple[str, bool], tuple[float, float]] = {}
@@ -67,27 +66,6 @@ def batch_for_user(user: User, public_id: str) -> Batch:
 
 def batch_items(batch: Batch) -> list[Generation]:
     return list(batch.generations.order_by("batch_index"))
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(generation: Generation) -> str:
-    raw = f"{generation.created_at.isoformat()}|{generation.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, pk = raw.split("|")
-        when = parse_datetime(stamp)
-        if when is None:
-            raise ValueError(stamp)
-        return when, int(pk)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadCursor("cursor is not valid; use next_cursor from the previous page.") from exc
 
 
 @dataclass(frozen=True)

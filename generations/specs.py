@@ -18,6 +18,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from accounts.tiers import PRICE_PER_IMAGE, SIGNUP_CREDITS
+
+__reexported__ = (PRICE_PER_IMAGE, SIGNUP_CREDITS)
+
 # The product document's table, to the pixel.
 ASPECT_RATIOS: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
@@ -68,8 +72,6 @@ SEED_MAX = 2**32 - 1
 METADATA_MAX_BYTES = 8192
 WEBHOOK_URL_MAX_LENGTH = 2048
 
-PRICE_PER_IMAGE = 7
-SIGNUP_CREDITS = 50
 BATCH_MAX_ITEMS = 50
 MAX_BATCHES_IN_PROGRESS = 5
 BATCH_TIMEOUT_SECONDS = 5 * 60

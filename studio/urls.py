@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("generations.review.urls")),
     path("", include("generations.review.urls_boards")),
     path("v1/", api.urls()),
+    path("", include("generations.webhooks.urls")),
     path("", include("generations.urls")),
 ]

@@ -10,7 +10,6 @@ from werkzeug.serving import make_server
 
 from generations import services
 from generations.models import Batch, Generation, WebhookDelivery
-from generations.webhooks import events as webhooks
 from generations.worker import render as pipeline
 from generations.worker import sweep
 from tests.helpers import spec

@@ -62,7 +62,7 @@ def test_the_page_shows_the_secret_and_is_never_cached(client_for):
     html = response.content.decode()
     assert f'value="{secret}"' in html and 'type="password"' in html
     assert "no-store" in response["Cache-Control"]
-    assert reverse("generations:webhooks") in html  # in the settings navigation
+    assert reverse("webhooks:page") in html  # in the settings navigation
     assert "No deliveries yet" in html
 
 
@@ -105,9 +105,7 @@ def test_load_older_pages_by_id(client_for, monkeypatch):
 def test_resend_queues_the_same_delivery_again(client_for):
     client = client_for()
     delivery = make_delivery(client.user, status="failed", attempts=[(None, "Could not connect", "")])
-    response = client.post(
-        reverse("generations:webhook_resend", args=[delivery.public_id]), headers={"HX-Request": "true"}
-    )
+    response = client.post(reverse("webhooks:resend", args=[delivery.public_id]), headers={"HX-Request": "true"})
     assert response.status_code == 200
     delivery.refresh_from_db()
     assert delivery.status == "pending" and delivery.next_attempt_at <= timezone.now()
@@ -118,14 +116,14 @@ def test_resend_queues_the_same_delivery_again(client_for):
 def test_resend_without_javascript_redirects_back_to_the_page(client_for):
     client = client_for()
     delivery = make_delivery(client.user, status="failed")
-    response = client.post(reverse("generations:webhook_resend", args=[delivery.public_id]))
+    response = client.post(reverse("webhooks:resend", args=[delivery.public_id]))
     assert response.status_code == 302 and response["Location"].endswith(f"#delivery-{delivery.public_id}")
 
 
 def test_resend_needs_post_and_a_csrf_token(client_for):
     client = client_for()
     delivery = make_delivery(client.user, status="failed")
-    url = reverse("generations:webhook_resend", args=[delivery.public_id])
+    url = reverse("webhooks:resend", args=[delivery.public_id])
     assert client.get(url).status_code == 405
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(client.user)
@@ -137,8 +135,8 @@ def test_resend_needs_post_and_a_csrf_token(client_for):
 def test_another_users_delivery_is_404_everywhere(client_for, make_user):
     theirs = make_delivery(make_user())
     client = client_for()
-    assert client.post(reverse("generations:webhook_resend", args=[theirs.public_id])).status_code == 404
-    assert client.get(reverse("generations:webhook_delivery", args=[theirs.public_id])).status_code == 404
+    assert client.post(reverse("webhooks:resend", args=[theirs.public_id])).status_code == 404
+    assert client.get(reverse("webhooks:delivery", args=[theirs.public_id])).status_code == 404
     assert theirs.public_id not in client.get(PAGE).content.decode()
     theirs.refresh_from_db()
     assert theirs.status == "succeeded"
@@ -147,9 +145,9 @@ def test_another_users_delivery_is_404_everywhere(client_for, make_user):
 def test_rotating_from_the_page_shows_the_new_secret_and_the_overlap(client_for):
     client = client_for()
     old = webhook_signing.current_secret(client.user)
-    confirm = client.get(reverse("generations:webhook_rotate"))
+    confirm = client.get(reverse("webhooks:rotate"))
     assert confirm.status_code == 200 and "Rotate the signing secret?" in confirm.content.decode()
-    response = client.post(reverse("generations:webhook_rotate"), headers={"HX-Request": "true"})
+    response = client.post(reverse("webhooks:rotate"), headers={"HX-Request": "true"})
     new = webhook_signing.current_secret(client.user)
     html = response.content.decode()
     assert new != old and f'value="{new}"' in html and old not in html
@@ -162,7 +160,7 @@ def test_a_pending_delivery_due_now_polls_and_a_finished_one_does_not(client_for
     due = make_delivery(client.user, status="pending")
     WebhookDelivery.objects.filter(pk=due.pk).update(next_attempt_at=timezone.now())
     done = make_delivery(client.user)
-    row = client.get(reverse("generations:webhook_delivery", args=[due.public_id])).content.decode()
+    row = client.get(reverse("webhooks:delivery", args=[due.public_id])).content.decode()
     assert "hx-trigger" in row and "Sending" in row
-    row = client.get(reverse("generations:webhook_delivery", args=[done.public_id])).content.decode()
+    row = client.get(reverse("webhooks:delivery", args=[done.public_id])).content.decode()
     assert "hx-trigger" not in row

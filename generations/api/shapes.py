@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
-
-from django.conf import settings
 
 from accounts.models import User
 from generations import selectors, specs, storage
 from generations.engines import engine_class
 from generations.models import Batch, Generation
+from generations.outcome import batch_id as _batch_id
+from generations.outcome import completed_fields, ended_fields, error_code, error_text, links_expire_at, pick, timestamp
 from generations.services import Submitted
 
-
-def timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with whole seconds and a Z, as the document writes it."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+__all__ = ["links_expire_at", "timestamp"]
 
 
 def _seconds(value: float) -> int:
     return max(0, math.ceil(value))
-
-
-def links_expire_at() -> str:
-    """When a link signed now stops working."""
-    return timestamp(datetime.fromtimestamp(int(storage.now()) + settings.STUDIO_LINK_TTL_SECONDS, UTC))
-
-
-def _batch_id(g: Generation) -> str | None:
-    return g.batch.public_id if g.batch_id else None
 
 
 def processing(g: Generation) -> dict[str, Any]:
@@ -49,38 +36,27 @@ def processing(g: Generation) -> dict[str, Any]:
 
 
 def completed(g: Generation, base_url: str) -> dict[str, Any]:
+    fields = completed_fields(g, base_url)
     return {
         "task_id": g.public_id,
         "status": "completed",
-        "image_url": storage.signed_url(g, "png", base_url=base_url),
-        "image_url_webp": storage.signed_url(g, "webp", base_url=base_url),
-        "width": g.width,
-        "height": g.height,
-        "model": g.model,
-        "deep_thinking_used": g.deep_thinking,
-        "credits_charged": g.credits_charged,
-        "metadata": g.metadata,
-        "created_at": timestamp(g.created_at),
-        "seed": g.seed,
+        **pick(fields, "image_url", "image_url_webp", "width", "height", "model", "deep_thinking_used"),
+        **pick(fields, "credits_charged", "metadata", "created_at", "seed"),
         "batch_id": _batch_id(g),
         "thumbnail_url": storage.signed_url(g, "thumbnail", base_url=base_url),
-        "expires_at": links_expire_at(),
+        "expires_at": fields["expires_at"],
     }
 
 
 def ended(g: Generation) -> dict[str, Any]:
     """Failed or canceled: refunded in full by the service that ended it."""
+    fields = ended_fields(g)
     return {
         "task_id": g.public_id,
         "status": g.status,
-        "error": g.error_message or ("Canceled." if g.status == "canceled" else "Generation failed."),
-        "error_code": g.error_code or ("canceled" if g.status == "canceled" else "generation_failed"),
-        "credits_charged": g.credits_charged,
-        "credits_refunded": g.credits_charged,
-        "model": g.model,
-        "seed": g.seed,
+        **pick(fields, "error", "error_code", "credits_charged", "credits_refunded", "model", "seed"),
         "batch_id": _batch_id(g),
-        "created_at": timestamp(g.created_at),
+        "created_at": fields["created_at"],
     }
 
 
@@ -130,8 +106,8 @@ def batch_result(g: Generation, base_url: str) -> dict[str, Any]:
         "task_id": g.public_id,
         "image_url": storage.signed_url(g, "png", base_url=base_url) if done else None,
         "image_url_webp": storage.signed_url(g, "webp", base_url=base_url) if done else None,
-        "error": (g.error_message or "Generation failed.") if failed else None,
-        "error_code": (g.error_code or "generation_failed") if failed else None,
+        "error": error_text(g) if failed else None,
+        "error_code": error_code(g) if failed else None,
     }
 
 

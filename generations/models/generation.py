@@ -37,6 +37,7 @@ class Stage(models.TextChoices):
 
 UNFINISHED = (Stage.QUEUED, Stage.RENDERING)
 FINISHED = (Stage.COMPLETED, Stage.FAILED, Stage.CANCELED)
+REFUNDED = (Stage.FAILED, Stage.CANCELED)
 
 
 class ReviewStatus(models.TextChoices):
@@ -147,6 +148,12 @@ class Generation(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.stage in FINISHED
+
+    @property
+    def credits_refunded(self) -> bool:
+        """Whether its credits were given back: a generation that failed or was canceled is
+        refunded once, as it ends (`worker.transitions.end_unfinished` -> `ledger.refund`)."""
+        return self.stage in REFUNDED
 
     @property
     def style_preset(self) -> str:

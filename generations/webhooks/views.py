@@ -109,7 +109,7 @@ def resend(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.info(request, notice)
     else:
         messages.success(request, f"{found.event} {found.public_id} is queued to send again.")
-    return redirect(reverse("generations:webhooks") + f"#delivery-{found.public_id}")
+    return redirect(reverse("webhooks:page") + f"#delivery-{found.public_id}")
 
 
 @login_required
@@ -125,4 +125,4 @@ def rotate_secret(request: HttpRequest) -> HttpResponse:
             render(request, "generations/webhooks/partials/secret_panel.html", _secret_context(request, notice=notice))
         )
     messages.success(request, notice)
-    return redirect("generations:webhooks")
+    return redirect("webhooks:page")
