@@ -9,7 +9,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "tier", "credits", "is_staff", "date_joined")
     list_filter = ("tier", "is_staff", "is_active")
     readonly_fields = ("credits",)
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Studio", {"fields": ("tier", "credits")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Studio", {"fields": ("tier", "credits")}))
 
 
 @admin.register(LedgerEntry)

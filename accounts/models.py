@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -122,6 +123,8 @@ class Team(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    can_manage: bool  # not a column: set by the teams page
+
     class Meta:
         ordering = ["name", "id"]
 
@@ -169,6 +172,8 @@ class Invite(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, help_text="Revoked by an owner, or declined.")
     uses = models.PositiveIntegerField(default=0)
 
+    join_url: str  # not a column: set for the owners' view of a team's open invites
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
@@ -179,6 +184,6 @@ class Invite(models.Model):
     def is_link(self) -> bool:
         return self.invitee_id is None
 
-    def is_open(self, at: object = None) -> bool:
+    def is_open(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.revoked_at is None and self.accepted_at is None and self.expires_at > at

@@ -93,7 +93,7 @@ def _increment_in_database_cache(cache: BaseDatabaseCache, key: str, ttl: int) -
         if connection.vendor != "sqlite" and connection.features.has_select_for_update:
             cache.add(key, 0, ttl)
             with connection.cursor() as cursor:
-                table = connection.ops.quote_name(cache._table)
+                table = connection.ops.quote_name(cache.cache_model_class._meta.db_table)  # the cache's table
                 cursor.execute(
                     f"SELECT cache_key FROM {table} WHERE cache_key = %s FOR UPDATE",
                     [cache.make_and_validate_key(key)],

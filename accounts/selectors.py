@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from accounts.models import ApiKey, LedgerEntry, User
 from accounts.tiers import LIMITS, Tier, TierLimits
-from studio.paging import decode_cursor, encode_cursor
+from studio.paging import keyset_page
 
 LEDGER_PAGE_SIZE = 25
 
@@ -26,10 +25,7 @@ def api_keys(user: User) -> tuple[list[ApiKey], list[ApiKey]]:
 
 
 def api_key_for_user(user: User, key_id: int) -> ApiKey:
-    key = ApiKey.objects.filter(user=user, pk=key_id).first()
-    if key is None:
-        raise Http404("No such API key.")
-    return key
+    return get_object_or_404(ApiKey, user=user, pk=key_id)
 
 
 @dataclass(frozen=True)
@@ -43,14 +39,9 @@ def ledger_page(user: User, *, cursor: str | None = None, limit: int = LEDGER_PA
     entries added while someone reads (a charge, a refund) never shift a page.
 
     Raises studio.paging.BadCursor for a cursor this function did not make."""
-    qs = LedgerEntry.objects.filter(user=user)
-    if cursor:
-        when, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, pk__lt=pk))
     # No join: the page links a generation by `generation_public_id`, which outlives the row.
-    rows = list(qs.order_by("-created_at", "-pk")[: limit + 1])
-    entries = rows[:limit]
-    return LedgerPage(entries=entries, next_cursor=encode_cursor(entries[-1]) if len(rows) > limit else None)
+    entries, next_cursor = keyset_page(LedgerEntry.objects.filter(user=user), cursor, limit)
+    return LedgerPage(entries=entries, next_cursor=next_cursor)
 
 
 @dataclass(frozen=True)

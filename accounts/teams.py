@@ -10,20 +10,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.http import Http404, HttpRequest
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Invite, Membership, Role, Team, User
 from accounts.permissions import Action, allows, require
+from accounts.typing import AuthedHttpRequest
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 PERSONAL = "personal"
 INVITE_TTL = timedelta(days=7)
 SESSION_KEY = "studio.workspace"
+
+
+class TeamIdRow(TypedDict):
+    """A row of `team_ids_for`."""
+
+    team_id: int
 
 
 class TeamError(ValueError):
@@ -96,12 +108,19 @@ def workspaces_for(user: User) -> list[Workspace]:
     return [personal(user), *(Workspace(user=user, team=m.team, role=m.role) for m in members)]
 
 
-def team_ids_for(user: User) -> QuerySet[Membership]:
+def team_ids_for(user: User) -> QuerySet[Membership, TeamIdRow]:
     """A subquery of the ids of the teams `user` belongs to."""
     return Membership.objects.filter(user=user).values("team_id")
 
 
-def teams_for(user: User) -> QuerySet[Team]:
+class TeamListing(TypedDict):
+    """What `teams_for` annotates on each team."""
+
+    member_count: int
+    my_role: str
+
+
+def teams_for(user: User) -> QuerySet[WithAnnotations[Team, TeamListing]]:
     """The user's teams by name, with `member_count` (everyone in the team) and `my_role` (the user's role)."""
     mine = Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]
     return (
@@ -112,9 +131,7 @@ def teams_for(user: User) -> QuerySet[Team]:
 
 
 def team_for(user: User, public_id: str) -> tuple[Team, Membership]:
-    member = Membership.objects.select_related("team").filter(team__public_id=public_id, user=user).first()
-    if member is None:
-        raise Http404("No such team.")
+    member = get_object_or_404(Membership.objects.select_related("team"), team__public_id=public_id, user=user)
     return member.team, member
 
 
@@ -149,8 +166,8 @@ def pending_invitation_count(user: User) -> int:
 
 
 def open_invite_by_token(token: str) -> Invite:
-    invite = Invite.objects.select_related("team", "invitee").filter(token=token).first()
-    if invite is None or not invite.is_open():
+    invite = get_object_or_404(Invite.objects.select_related("team", "invitee"), token=token)
+    if not invite.is_open():
         raise Http404("This invitation is not valid any more.")
     return invite
 
@@ -201,11 +218,11 @@ def invite_user(*, by: User, team: Team, identifier: str, role: str) -> Invite:
             team=team, invitee=invitee, role=role, created_by=by, expires_at=timezone.now() + INVITE_TTL
         )
     if invitee.email:
-        transaction.on_commit(lambda: _mail_invite(invite))
+        transaction.on_commit(lambda: _mail_invite(invite, invitee))
     return invite
 
 
-def _mail_invite(invite: Invite) -> None:
+def _mail_invite(invite: Invite, invitee: User) -> None:
     base = getattr(settings, "STUDIO_PUBLIC_URL", "") or settings.STUDIO_WEBHOOK_LINK_BASE_URL
     send_mail(
         subject=f"{invite.created_by or 'Someone'} invited you to {invite.team.name} on Studio",
@@ -214,7 +231,7 @@ def _mail_invite(invite: Invite) -> None:
             f"Accept or decline on your Teams page: {base.rstrip('/')}/teams\n"
         ),
         from_email=None,
-        recipient_list=[invite.invitee.email],
+        recipient_list=[invitee.email],
         fail_silently=True,
     )
 
@@ -300,7 +317,7 @@ def rename_team(*, by: User, team: Team, name: str) -> Team:
     return team
 
 
-def current(request: HttpRequest) -> Workspace:
+def current(request: AuthedHttpRequest) -> Workspace:
     """The workspace the browser session works in; Personal when none is chosen or the team is gone.
 
     Looked up once per request (views and the template context share it).
@@ -318,7 +335,7 @@ def current(request: HttpRequest) -> Workspace:
     return workspace
 
 
-def switch(request: HttpRequest, key: str) -> Workspace:
+def switch(request: AuthedHttpRequest, key: str) -> Workspace:
     """Make `key` the session's workspace (404 for a team the user is not in)."""
     workspace = workspace_for(request.user, key)
     request.session[SESSION_KEY] = workspace.key
@@ -331,23 +348,14 @@ def switch(request: HttpRequest, key: str) -> Workspace:
 
 def member_of(team: Team, member_id: int) -> Membership:
     """One membership of `team` by its id (404 for any other)."""
-    member = team.memberships.select_related("user", "team").filter(pk=member_id).first()
-    if member is None:
-        raise Http404("No such member.")
-    return member
+    return get_object_or_404(team.memberships.select_related("user", "team"), pk=member_id)
 
 
 def invite_of(team: Team, invite_id: int) -> Invite:
     """One invite of `team` by its id, in any state (404 for any other)."""
-    invite = team.invites.select_related("team", "invitee").filter(pk=invite_id).first()
-    if invite is None:
-        raise Http404("No such invitation.")
-    return invite
+    return get_object_or_404(team.invites.select_related("team", "invitee"), pk=invite_id)
 
 
 def invitation_for(user: User, invite_id: int) -> Invite:
     """A personal invitation addressed to `user`, in any state (404 for anyone else's)."""
-    invite = Invite.objects.select_related("team", "created_by").filter(pk=invite_id, invitee=user).first()
-    if invite is None:
-        raise Http404("No such invitation.")
-    return invite
+    return get_object_or_404(Invite.objects.select_related("team", "created_by"), pk=invite_id, invitee=user)

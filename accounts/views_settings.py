@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,10 +26,11 @@ from accounts import selectors, services
 from accounts.forms import ApiKeyForm
 from accounts.models import ApiKey
 from accounts.tiers import PRICE_PER_IMAGE
+from accounts.typing import AuthedHttpRequest
 from studio.paging import BadCursor
 
 
-def api_base_url(request: HttpRequest) -> str:
+def api_base_url(request: AuthedHttpRequest) -> str:
     """Where API clients point: the configured public URL, else this request's host."""
     if settings.STUDIO_PUBLIC_URL:
         return settings.STUDIO_PUBLIC_URL + "/v1"
@@ -37,7 +38,7 @@ def api_base_url(request: HttpRequest) -> str:
 
 
 def _render_keys(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     *,
     form: ApiKeyForm | None = None,
     new_key: ApiKey | None = None,
@@ -63,7 +64,7 @@ def _render_keys(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def keys(request: HttpRequest) -> HttpResponse:
+def keys(request: AuthedHttpRequest) -> HttpResponse:
     """List the user's API keys; POST creates one and shows its raw value this once."""
     if request.method == "GET":
         return _render_keys(request)
@@ -76,7 +77,7 @@ def keys(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def revoke_key(request: HttpRequest, key_id: int) -> HttpResponse:
+def revoke_key(request: AuthedHttpRequest, key_id: int) -> HttpResponse:
     """GET: the confirmation page (the dialog's no-JavaScript twin). POST: revoke the key."""
     key = selectors.api_key_for_user(request.user, key_id)
     if request.method == "GET":
@@ -98,7 +99,7 @@ def revoke_key(request: HttpRequest, key_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def credits(request: HttpRequest) -> HttpResponse:
+def credits(request: AuthedHttpRequest) -> HttpResponse:
     """Balance, tier limits, price, and the ledger newest first; HTMX "Load more" gets the next rows."""
     try:
         page = selectors.ledger_page(request.user, cursor=request.GET.get("cursor") or None)
@@ -124,5 +125,5 @@ def credits(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def settings_home(request: HttpRequest) -> HttpResponse:
+def settings_home(request: AuthedHttpRequest) -> HttpResponse:
     return redirect("accounts:keys")

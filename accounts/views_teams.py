@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,10 +22,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import teams
 from accounts.forms_teams import InviteForm, LinkForm, RoleForm, TeamNameForm
 from accounts.models import Invite, Membership, Role, Team
-from accounts.permissions import Action, allows, require
+from accounts.permissions import ROLE_DESCRIPTIONS, Action, allows, require, role_legend
+from accounts.typing import AuthedHttpRequest
 
 
-def _next(request: HttpRequest, fallback: str) -> str:
+def _next(request: AuthedHttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
         return target
@@ -36,7 +37,7 @@ def _role_name(role: str) -> str:
     return Role(role).label.lower()
 
 
-def join_url(request: HttpRequest, invite: Invite) -> str:
+def join_url(request: AuthedHttpRequest, invite: Invite) -> str:
     """The absolute address of a link invite, as the people it is sent to will open it."""
     path = reverse("teams:join", args=[invite.token])
     if settings.STUDIO_PUBLIC_URL:
@@ -46,7 +47,7 @@ def join_url(request: HttpRequest, invite: Invite) -> str:
 
 @login_required
 @require_POST
-def switch_workspace(request: HttpRequest) -> HttpResponse:
+def switch_workspace(request: AuthedHttpRequest) -> HttpResponse:
     """Work in another workspace (Personal or a team the user belongs to), then go to its studio."""
     workspace = teams.switch(request, request.POST.get("workspace", teams.PERSONAL))
     messages.info(request, f"Now working in {workspace.name}.")
@@ -56,25 +57,29 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
 # --- Your teams ------------------------------------------------------------------------------
 
 
-def _render_list(request: HttpRequest, *, form: TeamNameForm | None = None, status: int = 200) -> HttpResponse:
+def _render_list(request: AuthedHttpRequest, *, form: TeamNameForm | None = None, status: int = 200) -> HttpResponse:
+    mine = list(teams.teams_for(request.user))
+    for team in mine:
+        team.can_manage = allows(team.my_role, Action.MANAGE_MEMBERS)
     context = {
-        "teams": list(teams.teams_for(request.user)),
+        "teams": mine,
         "invitations": teams.invitations_for(request.user),
         "form": form or TeamNameForm(),
+        "role_legend": role_legend(),
     }
     return render(request, "accounts/teams.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["GET"])
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: AuthedHttpRequest) -> HttpResponse:
     """The user's teams, the invitations waiting for them, and a form to start a team."""
     return _render_list(request)
 
 
 @login_required
 @require_POST
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthedHttpRequest) -> HttpResponse:
     form = TeamNameForm(request.POST)
     if not form.is_valid():
         return _render_list(request, form=form, status=422)
@@ -92,7 +97,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 def _render_team(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     team: Team,
     me: Membership,
     *,
@@ -111,6 +116,7 @@ def _render_team(
         "is_owner": is_owner,
         "members": teams.members(team),
         "roles": Role.choices,
+        "role_legend": role_legend(),
         "members_error": members_error,
         "member_error_id": member_error_id,
         "leave_error": leave_error,
@@ -132,7 +138,7 @@ def _render_team(
 
 @login_required
 @require_http_methods(["GET"])
-def detail(request: HttpRequest, team_id: str) -> HttpResponse:
+def detail(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
     team, me = teams.team_for(request.user, team_id)
     return _render_team(request, team, me)
 
@@ -144,7 +150,7 @@ def _back_to(team: Team, anchor: str = "") -> HttpResponse:
 
 @login_required
 @require_POST
-def change_role(request: HttpRequest, team_id: str, member_id: int) -> HttpResponse:
+def change_role(request: AuthedHttpRequest, team_id: str, member_id: int) -> HttpResponse:
     team, me = teams.team_for(request.user, team_id)
     require(me.role, Action.MANAGE_MEMBERS)
     member = teams.member_of(team, member_id)
@@ -168,7 +174,7 @@ def change_role(request: HttpRequest, team_id: str, member_id: int) -> HttpRespo
 
 @login_required
 @require_POST
-def remove(request: HttpRequest, team_id: str, member_id: int) -> HttpResponse:
+def remove(request: AuthedHttpRequest, team_id: str, member_id: int) -> HttpResponse:
     team, me = teams.team_for(request.user, team_id)
     member = teams.member_of(team, member_id)
     if member.pk == me.pk:
@@ -184,12 +190,12 @@ def remove(request: HttpRequest, team_id: str, member_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def leave(request: HttpRequest, team_id: str) -> HttpResponse:
+def leave(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
     team, me = teams.team_for(request.user, team_id)
     return _leave(request, team, me)
 
 
-def _leave(request: HttpRequest, team: Team, me: Membership) -> HttpResponse:
+def _leave(request: AuthedHttpRequest, team: Team, me: Membership) -> HttpResponse:
     was_current = teams.current(request).key == team.public_id
     try:
         teams.remove_member(by=request.user, member=me)
@@ -205,7 +211,7 @@ def _leave(request: HttpRequest, team: Team, me: Membership) -> HttpResponse:
 
 @login_required
 @require_POST
-def invite(request: HttpRequest, team_id: str) -> HttpResponse:
+def invite(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
     team, me = teams.team_for(request.user, team_id)
     require(me.role, Action.MANAGE_MEMBERS)
     form = InviteForm(request.POST)
@@ -216,6 +222,7 @@ def invite(request: HttpRequest, team_id: str) -> HttpResponse:
     except teams.TeamError as exc:
         form.add_error("identifier", str(exc))
         return _render_team(request, team, me, status=422, invite_form=form)
+    assert sent.invitee is not None  # an invitation to a person, not a link
     messages.success(
         request,
         f"Invited {sent.invitee.username} as {_role_name(sent.role)}. They'll find it on their Teams page.",
@@ -225,7 +232,7 @@ def invite(request: HttpRequest, team_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def create_link(request: HttpRequest, team_id: str) -> HttpResponse:
+def create_link(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
     team, me = teams.team_for(request.user, team_id)
     require(me.role, Action.MANAGE_MEMBERS)
     form = LinkForm(request.POST)
@@ -240,12 +247,12 @@ def create_link(request: HttpRequest, team_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke(request: HttpRequest, team_id: str, invite_id: int) -> HttpResponse:
+def revoke(request: AuthedHttpRequest, team_id: str, invite_id: int) -> HttpResponse:
     team, me = teams.team_for(request.user, team_id)
     require(me.role, Action.MANAGE_MEMBERS)
     target = teams.invite_of(team, invite_id)
     teams.revoke_invite(by=request.user, invite=target)
-    if target.is_link:
+    if target.invitee is None:  # an invite link
         messages.success(request, "Revoked the invite link. Anyone who opens it now is told it's no longer valid.")
         return _back_to(team, "links")
     messages.success(request, f"Revoked the invitation to {target.invitee.username}.")
@@ -254,7 +261,7 @@ def revoke(request: HttpRequest, team_id: str, invite_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def rename(request: HttpRequest, team_id: str) -> HttpResponse:
+def rename(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
     team, me = teams.team_for(request.user, team_id)
     require(me.role, Action.MANAGE_MEMBERS)
     form = TeamNameForm(request.POST)
@@ -275,7 +282,7 @@ def rename(request: HttpRequest, team_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def accept(request: HttpRequest, invite_id: int) -> HttpResponse:
+def accept(request: AuthedHttpRequest, invite_id: int) -> HttpResponse:
     invitation = teams.invitation_for(request.user, invite_id)
     try:
         member = teams.accept_invite(user=request.user, invite=invitation)
@@ -289,7 +296,7 @@ def accept(request: HttpRequest, invite_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def decline(request: HttpRequest, invite_id: int) -> HttpResponse:
+def decline(request: AuthedHttpRequest, invite_id: int) -> HttpResponse:
     invitation = teams.invitation_for(request.user, invite_id)
     if not invitation.is_open():
         messages.info(request, f"The invitation to {invitation.team.name} was already answered or has expired.")
@@ -301,7 +308,7 @@ def decline(request: HttpRequest, invite_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def join(request: HttpRequest, token: str) -> HttpResponse:
+def join(request: AuthedHttpRequest, token: str) -> HttpResponse:
     """A link invite (or one's own personal invite): who invites you where; Join accepts it."""
     try:
         invitation = teams.open_invite_by_token(token)
@@ -311,7 +318,11 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/join.html", {"invitation": None}, status=404)
     already = teams.membership_of(request.user, invitation.team)
     if request.method == "GET":
-        context = {"invitation": invitation, "membership": already}
+        context = {
+            "invitation": invitation,
+            "membership": already,
+            "role_description": ROLE_DESCRIPTIONS[invitation.role].joining,
+        }
         return render(request, "accounts/join.html", context)
     try:
         member = teams.accept_invite(user=request.user, invite=invitation)

@@ -73,6 +73,9 @@ class _Sink:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass  # zipfile leaves a file object it was given open; this completes its writable-file protocol
+
     def take(self) -> bytes:
         data, self.parts = b"".join(self.parts), []
         return data
@@ -96,7 +99,7 @@ def _write_members(archive: zipfile.ZipFile, generations: Sequence[Generation]) 
 def stream(generations: Sequence[Generation]) -> Iterator[bytes]:
     """The bytes of a ZIP of `generations`' PNGs, produced as they are written."""
     sink = _Sink()
-    with zipfile.ZipFile(sink, mode="w") as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, mode="w") as archive:
         for _ in _write_members(archive, generations):
             if sink.offset and sink.parts:
                 yield sink.take()
@@ -157,12 +160,9 @@ def build_export(export_id: int) -> None:
 
 def export_for_user(user: User, public_id: str) -> Export:
     """The user's export, or 404 for anyone else's."""
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
-    export = Export.objects.filter(user=user, public_id=public_id).first()
-    if export is None:
-        raise Http404("No such export.")
-    return export
+    return get_object_or_404(Export, user=user, public_id=public_id)
 
 
 def delete_expired_exports() -> int:

@@ -93,7 +93,8 @@ class GenerationForm(forms.Form):
         return int(text) if re.fullmatch(r"\d{1,20}", text) else text
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         try:
             raw = {
                 "prompt": data.get("prompt", ""),
@@ -198,12 +199,14 @@ class GalleryFilterForm(forms.Form):
                    "autocomplete": "off"}
         )  # fmt: skip
         for name in ("status", "style", "aspect_ratio", "review"):
-            self.fields[name].widget.attrs["aria-label"] = (
-                self.fields[name].choices[0][1].replace("Any ", "").capitalize()
-            )
+            field = self.fields[name]
+            # Django keeps a ChoiceField's choices as a list of (value, label); the first is the "Any …" one.
+            assert isinstance(field, forms.ChoiceField) and isinstance(field.choices, list)
+            field.widget.attrs["aria-label"] = str(field.choices[0][1]).replace("Any ", "").capitalize()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The end date is before the start date.")

@@ -42,7 +42,7 @@ def links_expire_at() -> str:
 
 
 def batch_id(g: Generation) -> str | None:
-    return g.batch.public_id if g.batch_id else None
+    return g.batch.public_id if g.batch_id and g.batch is not None else None
 
 
 def completed_fields(g: Generation, base_url: str) -> dict[str, Any]:

@@ -12,9 +12,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts import teams
@@ -22,15 +24,31 @@ from accounts.models import Membership, User
 from accounts.permissions import Action, allows
 from accounts.teams import Workspace
 from generations.models import UNFINISHED, Batch, Comment, Generation, Stage, Star
-from studio.paging import decode_cursor, encode_cursor
+from studio.paging import BadCursor as BadCursor  # re-exported: callers catch it from here
+from studio.paging import keyset_page
+
+RowT = TypeVar("RowT", bound=Model)
 
 DEFAULT_ESTIMATE_SECONDS = 10.0
 _estimates: dict[tuple[str, bool], tuple[float, float]] = {}
 
 
+def _visible_to(user: User) -> Q:
+    """The visibility rule of generations and batches: the user's personal ones and their teams'."""
+    return Q(user=user, team__isnull=True) | Q(team__in=teams.team_ids_for(user))
+
+
+def _get_or_404(rows: QuerySet[RowT], message: str, **lookups: Any) -> RowT:
+    """`get_object_or_404`, with the message a `/v1` `not_found` reply shows."""
+    try:
+        return get_object_or_404(rows, **lookups)
+    except Http404:
+        raise Http404(message) from None
+
+
 def visible_generations(user: User) -> QuerySet[Generation]:
     """The user's personal generations and those of every team they are a member of."""
-    return Generation.objects.filter(Q(user=user, team__isnull=True) | Q(team__in=teams.team_ids_for(user)))
+    return Generation.objects.filter(_visible_to(user))
 
 
 def workspace_generations(workspace: Workspace) -> QuerySet[Generation]:
@@ -41,10 +59,8 @@ def workspace_generations(workspace: Workspace) -> QuerySet[Generation]:
 
 
 def generation_for_user(user: User, public_id: str) -> Generation:
-    generation = visible_generations(user).select_related("batch", "team").filter(public_id=public_id).first()
-    if generation is None:
-        raise Http404(f"No image with task_id {public_id!r}.")
-    return generation
+    rows = visible_generations(user).select_related("batch", "team")
+    return _get_or_404(rows, f"No image with task_id {public_id!r}.", public_id=public_id)
 
 
 def workspace_of(user: User, generation: Generation) -> Workspace:
@@ -56,12 +72,9 @@ def workspace_of(user: User, generation: Generation) -> Workspace:
 
 
 def batch_for_user(user: User, public_id: str) -> Batch:
-    batch = Batch.objects.filter(
-        Q(user=user, team__isnull=True) | Q(team__in=teams.team_ids_for(user)), public_id=public_id
-    ).first()
-    if batch is None:
-        raise Http404(f"No batch with batch_id {public_id!r}.")
-    return batch
+    return _get_or_404(
+        Batch.objects.filter(_visible_to(user)), f"No batch with batch_id {public_id!r}.", public_id=public_id
+    )
 
 
 def batch_items(batch: Batch) -> list[Generation]:
@@ -118,12 +131,8 @@ def history(
         qs = qs.filter(created_at__gte=since)
     if until:
         qs = qs.filter(created_at__lt=until)
-    if cursor:
-        when, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, pk__lt=pk))
-    rows = list(qs.order_by("-created_at", "-pk")[: limit + 1])
-    items = rows[:limit]
-    return Page(items=items, next_cursor=encode_cursor(items[-1]) if len(rows) > limit else None)
+    items, next_cursor = keyset_page(qs, cursor, limit)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def estimate_seconds(model: str, deep_thinking: bool) -> float:

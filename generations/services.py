@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts import ledger, teams
 from accounts.ledger import InsufficientCredits
 from accounts.models import ApiKey, Team, User
-from accounts.permissions import Action
+from accounts.permissions import Action, may_delete
 from generations import selectors, specs, storage
 from generations.models import UNFINISHED, Batch, Generation, Stage, Star
 from generations.specs import Spec
@@ -76,33 +76,20 @@ def _engine_name(model: str) -> str:
 def _new_generation(
     spec: Spec, *, user: User, api_key: ApiKey | None, batch: Batch | None, index: int | None, team: Team | None
 ) -> Generation:
-    spec = spec.with_seed()
     now = timezone.now()
     deadline = now + timedelta(seconds=settings.STUDIO_GENERATION_DEADLINE_SECONDS)
     if batch is not None:
         deadline = min(deadline, batch.deadline_at)
-    return Generation(
+    return Generation.from_spec(
+        spec,
         user=user,
         team=team,
         api_key=api_key,
         batch=batch,
-        batch_index=index,
-        model=spec.model,
+        index=index,
         engine=_engine_name(spec.model),
-        prompt=spec.prompt,
-        aspect_ratio=spec.aspect_ratio,
-        width=spec.width,
-        height=spec.height,
-        style=spec.style,
-        colors=list(spec.colors),
-        deep_thinking=spec.deep_thinking,
-        seed=spec.seed,
-        metadata=spec.metadata,
-        webhook_url=spec.webhook_url or (batch.webhook_url if batch else ""),
-        credits_charged=spec.price,
-        created_at=now,
-        enqueued_at=now,
-        deadline_at=deadline,
+        deadline=deadline,
+        now=now,
     )
 
 
@@ -240,12 +227,13 @@ def set_starred(*, user: User, generations: Sequence[Generation], starred: bool)
 
 
 def delete(*, user: User, generations: Sequence[Generation]) -> int:
-    """Delete `user`'s own generations (in any workspace) and, once that commits, their files.
+    """Delete those of `generations` that `user` may delete (`may_delete`: their own, in any
+    workspace; the rest are skipped) and, once that commits, their files.
 
     One still in progress is canceled (and refunded) first, so no credits are lost with
     it. The ledger keeps its entries: they name the generation by its public id.
     """
-    own_ids = [g.pk for g in generations if g.user_id == user.pk]
+    own_ids = [g.pk for g in generations if may_delete(user, g)]
     with transaction.atomic():
         for pk in Generation.objects.filter(pk__in=own_ids, stage__in=UNFINISHED).values_list("pk", flat=True):
             transitions.end_unfinished(
@@ -253,5 +241,10 @@ def delete(*, user: User, generations: Sequence[Generation]) -> int:
             )
         doomed = list(Generation.objects.filter(pk__in=own_ids))
         Generation.objects.filter(pk__in=[g.pk for g in doomed]).delete()
-        transaction.on_commit(lambda: [storage.delete_images(g) for g in doomed])
+
+        def delete_files() -> None:
+            for g in doomed:
+                storage.delete_images(g)
+
+        transaction.on_commit(delete_files)
     return len(doomed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -69,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace",
+                "accounts.context_processors.nav",
             ],
         },
     },
@@ -99,6 +101,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache (rate-limit counters, idempotency locks) -----------------------------------
 CACHE_URL = env_str("CACHE_URL", env_str("REDIS_URL", ""))
+CACHES: dict[str, dict[str, Any]]
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:

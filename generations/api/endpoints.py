@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
@@ -21,6 +21,7 @@ from django.urls import URLPattern, re_path
 from accounts import ratelimit, teams
 from accounts.auth import ApiKeyAuth
 from accounts.models import ApiKey, Team
+from accounts.typing import ApiRequest
 from generations import selectors, services, specs
 from generations.api import idempotency, shapes
 from generations.api.docs import DESCRIPTION, StudioOpenAPI, documented, list_parameters
@@ -57,10 +58,12 @@ class BearerAuth(ApiKeyAuth):
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey:
         key = super().authenticate(request, token)
         # The window is kept on the request so that `door` puts the X-RateLimit-* headers on any reply.
+        # Ninja authenticates the very request object that the endpoint then gets.
+        api_request = cast(ApiRequest, request)
         try:
-            request.rate_window = ratelimit.check(key.user, self.scope)
+            api_request.rate_window = ratelimit.check(key.user, self.scope)
         except ratelimit.RateLimitExceeded as exc:
-            request.rate_window = exc.window
+            api_request.rate_window = exc.window
             raise
         return key
 
@@ -98,7 +101,7 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-def _team(request: HttpRequest, raw: Any) -> Team | None:
+def _team(request: ApiRequest, raw: Any) -> Team | None:
     """The team named by a request's `team` (a body field or query parameter), or None for personal."""
     if raw is None or raw == "":
         return None
@@ -114,7 +117,7 @@ def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
 
-def _once(request: HttpRequest, endpoint: str, body: dict[str, Any], work: Callable[[], dict[str, Any]]) -> Any:
+def _once(request: ApiRequest, endpoint: str, body: dict[str, Any], work: Callable[[], dict[str, Any]]) -> Any:
     """Run `work` once per Idempotency-Key (when one is sent); replay the first reply."""
     raw_key = request.headers.get("Idempotency-Key")
     if raw_key is None:
@@ -174,7 +177,7 @@ SUBMIT_ERRORS = (
         idempotent=True,
     ),
 )
-def generate(request: HttpRequest) -> Any:
+def generate(request: ApiRequest) -> Any:
     """Charge for and queue one image. Poll `GET /v1/images/{task_id}` or take the webhook."""
     body = _json_object(request)
 
@@ -199,7 +202,7 @@ def generate(request: HttpRequest) -> Any:
         idempotent=True,
     ),
 )
-def generate_batch(request: HttpRequest) -> Any:
+def generate_batch(request: ApiRequest) -> Any:
     """Charge for and queue every item, or none. Items not finished in 5 minutes fail and are refunded."""
     body = _json_object(request)
 
@@ -234,7 +237,7 @@ def generate_batch(request: HttpRequest) -> Any:
     auth=POLLING_AUTH,
     **documented(BatchStatus, "not_found"),
 )
-def get_batch(request: HttpRequest, batch_id: str) -> Any:
+def get_batch(request: ApiRequest, batch_id: str) -> Any:
     """`completed` once every item has finished; failed items say why and are refunded."""
     batch = selectors.batch_for_user(request.auth.user, batch_id)
     return shapes.batch_status(batch, selectors.batch_items(batch), _base_url(request))
@@ -249,7 +252,7 @@ def get_batch(request: HttpRequest, batch_id: str) -> Any:
         ImagePage, "invalid_limit", "invalid_cursor", "invalid_status", "team_not_found", parameters=list_parameters()
     ),
 )
-def list_images(request: HttpRequest) -> Any:
+def list_images(request: ApiRequest) -> Any:
     """Cursor-paged: a page never shifts when new images arrive."""
     raw_limit = request.GET.get("limit", str(LIST_DEFAULT_LIMIT))
     try:
@@ -288,7 +291,7 @@ def list_images(request: HttpRequest) -> Any:
     auth=POLLING_AUTH,
     **documented(Image, "not_found"),
 )
-def get_image(request: HttpRequest, task_id: str) -> Any:
+def get_image(request: ApiRequest, task_id: str) -> Any:
     """`processing` (progress, time left), `completed` (signed links valid 24 h), `failed` or `canceled`."""
     generation = selectors.generation_for_user(request.auth.user, task_id)
     return shapes.image(generation, _base_url(request))
@@ -301,7 +304,7 @@ def get_image(request: HttpRequest, task_id: str) -> Any:
     summary="Cancel an unfinished image and refund it",
     **documented(CancelResult, "not_found", "not_cancelable"),
 )
-def cancel_image(request: HttpRequest, task_id: str) -> Any:
+def cancel_image(request: ApiRequest, task_id: str) -> Any:
     """Studio addition. An image that has already finished answers 409 `not_cancelable`."""
     user = request.auth.user
     generation = services.cancel(generation=selectors.generation_for_user(user, task_id))
@@ -319,7 +322,7 @@ def cancel_image(request: HttpRequest, task_id: str) -> Any:
     summary="Credits and tier",
     **documented(Credits),
 )
-def account_credits(request: HttpRequest) -> Any:
+def account_credits(request: ApiRequest) -> Any:
     """The balance, the tier, and the tier's limits."""
     return shapes.credits(request.auth.user)
 
@@ -340,8 +343,9 @@ def urls() -> tuple[list[URLPattern], str, str]:
     """`/v1/` URLs: Django Ninja's, each behind `door`, then a catch-all 404 in the envelope."""
     patterns, app_name, namespace = api.urls
     # Ninja's root view (kept by name: the OpenAPI paths are reversed from it) answers 404 like any unknown path.
-    wrapped = [
-        URLPattern(p.pattern, door(not_found if p.name == "api-root" else p.callback), p.default_args, p.name)
-        for p in patterns
-    ]
+    wrapped = []
+    for p in patterns:
+        assert isinstance(p, URLPattern)  # Ninja's URLs are plain patterns, no include()s
+        view = not_found if p.name == "api-root" else p.callback
+        wrapped.append(URLPattern(p.pattern, door(view), p.default_args, p.name))
     return [*wrapped, re_path(r"", door(not_found), name="not-found")], app_name, namespace

@@ -29,9 +29,9 @@ from accounts.permissions import Forbidden
 from accounts.ratelimit import RateLimitExceeded
 from accounts.services import authenticate_api_key
 from generations.api import idempotency
-from generations.selectors import BadCursor
 from generations.services import BatchTooLarge, NotCancelable, RateLimited
 from generations.specs import SpecError
+from studio.paging import BadCursor
 
 log = logging.getLogger("generations.api.endpoints")
 JSON = "application/json; charset=utf-8"

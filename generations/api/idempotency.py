@@ -106,10 +106,10 @@ def claim(*, user: User, key: str, endpoint: str, request_hash: str) -> Claim | 
         now = timezone.now()
         try:
             with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
+                created = IdempotencyRecord.objects.create(
                     user=user, key=key, endpoint=endpoint, request_hash=request_hash, created_at=now
                 )
-            return Claim(record_id=record.pk, token=record.created_at)
+            return Claim(record_id=created.pk, token=created.created_at)
         except IntegrityError:
             pass  # someone holds the key: look at what they have
         record = IdempotencyRecord.objects.filter(user=user, key=key, endpoint=endpoint).first()

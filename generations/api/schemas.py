@@ -9,7 +9,7 @@ rules; the request models here only describe them for the document.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -28,7 +28,13 @@ TaskId = Annotated[str, Field(description="The image's id, `img_…`.", examples
 BatchId = Annotated[str, Field(description="The batch's id, `batch_…`.", examples=["batch_xyz789"])]
 Seed = Annotated[int, Field(ge=0, le=specs.SEED_MAX, description="The seed used; send it back to reproduce.")]
 Metadata = Annotated[dict[str, Any], Field(description="Your metadata, returned as sent.")]
-AspectRatio = Literal[tuple(specs.ASPECT_RATIOS)]
+# Enums built from the rules at import time, so the document lists the values; a type checker sees `str`.
+if TYPE_CHECKING:
+    AspectRatio = str
+    TierName = str
+else:
+    AspectRatio = Literal[tuple(specs.ASPECT_RATIOS)]
+    TierName = Literal[tuple(Tier.values)]
 
 
 # --- Errors ------------------------------------------------------------------------------
@@ -103,7 +109,7 @@ class Limits(BaseModel):
 
 class Credits(BaseModel):
     credits_remaining: int
-    tier: Literal[tuple(Tier.values)]
+    tier: TierName
     limits: Limits = Field(description="Studio addition: this tier's limits.")
 
 

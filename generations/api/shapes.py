@@ -11,10 +11,8 @@ from generations import selectors, specs, storage
 from generations.engines import engine_class
 from generations.models import Batch, Generation
 from generations.outcome import batch_id as _batch_id
-from generations.outcome import completed_fields, ended_fields, error_code, error_text, links_expire_at, pick, timestamp
+from generations.outcome import completed_fields, ended_fields, error_code, error_text, pick, timestamp
 from generations.services import Submitted
-
-__all__ = ["links_expire_at", "timestamp"]
 
 
 def _seconds(value: float) -> int:

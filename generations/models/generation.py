@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from generations import specs
+
+if TYPE_CHECKING:
+    from accounts.models import ApiKey, Team, User
 
 
 def new_public_id(prefix: str) -> str:
@@ -128,6 +132,12 @@ class Generation(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
+    # Not columns: set on the rows a page shows by the views that show them.
+    starred: bool
+    open_comments: int
+    eta: float
+    queue_position: int | None
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -158,6 +168,52 @@ class Generation(models.Model):
     @property
     def style_preset(self) -> str:
         return specs.style_preset(self.style)
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: specs.Spec,
+        *,
+        user: User,
+        team: Team | None,
+        api_key: ApiKey | None,
+        batch: Batch | None,
+        index: int | None,
+        engine: str,
+        deadline: datetime,
+        now: datetime,
+    ) -> Generation:
+        """The unsaved row for `spec`, the one Spec-to-row mapping (`to_spec` maps back).
+
+        A spec without a seed gets a random one; an item of a batch without its own
+        webhook URL takes the batch's. Which engine and which deadline are the caller's
+        policy, passed in.
+        """
+        spec = spec.with_seed()
+        assert spec.seed is not None
+        return cls(
+            user=user,
+            team=team,
+            api_key=api_key,
+            batch=batch,
+            batch_index=index,
+            model=spec.model,
+            engine=engine,
+            prompt=spec.prompt,
+            aspect_ratio=spec.aspect_ratio,
+            width=spec.width,
+            height=spec.height,
+            style=spec.style,
+            colors=list(spec.colors),
+            deep_thinking=spec.deep_thinking,
+            seed=spec.seed,
+            metadata=spec.metadata,
+            webhook_url=spec.webhook_url or (batch.webhook_url if batch is not None else ""),
+            credits_charged=spec.price,
+            created_at=now,
+            enqueued_at=now,
+            deadline_at=deadline,
+        )
 
     def to_spec(self) -> specs.Spec:
         return specs.Spec(

@@ -68,6 +68,8 @@ class Board(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     generations = models.ManyToManyField(Generation, through="BoardItem", related_name="boards")
 
+    cover: list[Generation]  # not a column: a few of its images, set by `review.selectors` for the board list
+
     class Meta:
         app_label = "generations"
         ordering = ["name", "id"]

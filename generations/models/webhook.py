@@ -86,6 +86,11 @@ class WebhookDelivery(models.Model):
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
 
+    # Not columns: set for the deliveries page by `webhooks.events.for_display`.
+    pretty_body: str
+    poll: bool
+    label: str
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "webhook deliveries"

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import teams
 from accounts.permissions import Action
+from accounts.typing import AuthedHttpRequest
 from generations import exports as zips
 from generations import selectors, storage
 from generations.models import Board, Generation, ReviewStatus, Stage
@@ -42,7 +43,7 @@ def _board_url(board: Board) -> str:
 
 @login_required
 @require_GET
-def board_list(request: HttpRequest) -> HttpResponse:
+def board_list(request: AuthedHttpRequest) -> HttpResponse:
     """The current workspace's boards as cards with a mosaic of their newest images."""
     workspace = teams.current(request)
     context = {
@@ -55,7 +56,7 @@ def board_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthedHttpRequest) -> HttpResponse:
     """A new board in the current workspace, or (with `ids`, from an image page) in those images' workspace."""
     generations = selectors.generations_for_user(request.user, request.POST.getlist("ids")[:1000])
     workspace = selectors.workspace_of(request.user, generations[0]) if generations else teams.current(request)
@@ -79,7 +80,7 @@ def _counts(generations: list[Generation]) -> dict[str, int]:
     return counts
 
 
-def board_context(request: HttpRequest, board: Board, workspace: teams.Workspace) -> dict[str, Any]:
+def board_context(request: AuthedHttpRequest, board: Board, workspace: teams.Workspace) -> dict[str, Any]:
     """What board.html needs: the (filtered) tiles, the filter chips with counts and what the user may do."""
     wanted = request.GET.get("review", "")
     wanted = wanted if wanted in ReviewStatus.values else ""
@@ -89,6 +90,7 @@ def board_context(request: HttpRequest, board: Board, workspace: teams.Workspace
     return {
         "board": board,
         "board_workspace": workspace,
+        "board_choices": review_selectors.selection_boards(workspace, exclude=board),
         "generations": decorate(request.user, shown),
         "review": wanted,
         "filters": [{"value": v, "label": label, "count": counts[v]} for v, label in REVIEW_FILTERS],
@@ -103,14 +105,14 @@ def board_context(request: HttpRequest, board: Board, workspace: teams.Workspace
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, board_id: str) -> HttpResponse:
+def detail(request: AuthedHttpRequest, board_id: str) -> HttpResponse:
     board, workspace = review_selectors.board_for_user(request.user, board_id)
     return render(request, "generations/board.html", board_context(request, board, workspace))
 
 
 @login_required
 @require_POST
-def rename(request: HttpRequest, board_id: str) -> HttpResponse:
+def rename(request: AuthedHttpRequest, board_id: str) -> HttpResponse:
     board, _ = review_selectors.board_for_user(request.user, board_id)
     try:
         review.rename_board(user=request.user, board=board, name=request.POST.get("name", ""))
@@ -123,7 +125,7 @@ def rename(request: HttpRequest, board_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def delete(request: HttpRequest, board_id: str) -> HttpResponse:
+def delete(request: AuthedHttpRequest, board_id: str) -> HttpResponse:
     """GET: the board page with its confirmation open (the dialog's no-JS twin). POST: delete the board."""
     board, workspace = review_selectors.board_for_user(request.user, board_id)
     if request.method == "GET":
@@ -137,7 +139,7 @@ def delete(request: HttpRequest, board_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def items(request: HttpRequest, board_id: str) -> HttpResponse:
+def items(request: AuthedHttpRequest, board_id: str) -> HttpResponse:
     """Add (`action=add`) or remove (`action=remove`) the images named by `ids`, then go back to `next`."""
     board, _ = review_selectors.board_for_user(request.user, board_id)
     action = request.POST.get("action")
@@ -169,7 +171,7 @@ def add_message(board: Board, added: int, asked: int) -> str:
 
 @login_required
 @require_GET
-def download(request: HttpRequest, board_id: str) -> HttpResponse:
+def download(request: AuthedHttpRequest, board_id: str) -> HttpResponseBase:
     """The board's finished PNGs (`?review=approved`: only the approved ones) as one ZIP."""
     board, workspace = review_selectors.board_for_user(request.user, board_id)
     workspace.require(Action.DOWNLOAD)
@@ -200,7 +202,7 @@ def _side(g: Generation, letter: str) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def compare(request: HttpRequest) -> HttpResponse:
+def compare(request: AuthedHttpRequest) -> HttpResponse:
     """Two visible images side by side or under a slider, and how their parameters differ."""
     a, b = request.GET.get("a", ""), request.GET.get("b", "")
     if not a or not b:

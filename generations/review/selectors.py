@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from accounts import teams
 from accounts.models import User
+from accounts.permissions import Action
 from accounts.teams import Workspace
 from generations import selectors
 from generations.models import Board, BoardItem, Comment, Generation, ReviewEvent, ReviewStatus, Stage
@@ -61,6 +63,15 @@ def workspace_boards(workspace: Workspace) -> QuerySet[Board]:
     ).order_by("name", "id")
 
 
+def selection_boards(workspace: Workspace, *, exclude: Board | None = None) -> list[Board]:
+    """The boards of `workspace` the selection bar can add images to (not `exclude`, the
+    board being shown); none for a role that may not change boards (a viewer)."""
+    if not workspace.can(Action.EDIT_BOARDS):
+        return []
+    boards = workspace_boards(workspace)
+    return list(boards.exclude(pk=exclude.pk) if exclude else boards)
+
+
 def boards_with_covers(workspace: Workspace, *, covers: int = 4) -> list[Board]:
     """The workspace's boards, each with up to `covers` of its newest finished images as `cover`."""
     boards = list(workspace_boards(workspace))
@@ -81,12 +92,18 @@ def boards_with_covers(workspace: Workspace, *, covers: int = 4) -> list[Board]:
     return boards
 
 
+def board_workspace(user: User, board: Board) -> Workspace:
+    """The board's workspace with `user`'s role (404 for anyone who may not see it: a
+    non-member of its team, or anyone but the owner of a personal board)."""
+    if board.team_id is None and board.user_id != user.pk:
+        raise Http404("No such board.")
+    return teams.workspace_of_team(user, board.team)
+
+
 def board_for_user(user: User, public_id: str) -> tuple[Board, Workspace]:
     """The board and its workspace with `user`'s role; 404 for anyone who may not see it."""
-    board = Board.objects.select_related("team", "user").filter(public_id=public_id).first()
-    if board is None or (board.team_id is None and board.user_id != user.pk):
-        raise Http404("No such board.")
-    return board, teams.workspace_of_team(user, board.team)
+    board = get_object_or_404(Board.objects.select_related("team", "user"), public_id=public_id)
+    return board, board_workspace(user, board)
 
 
 def board_generations(board: Board, *, review: str | None = None) -> list[Generation]:
@@ -105,8 +122,9 @@ def boards_for_generation(user: User, generation: Generation) -> tuple[list[Boar
             Prefetch("items", queryset=BoardItem.objects.filter(generation=generation), to_attr="this")
         )
     )
-    on = [b for b in boards if b.this]
-    return on, [b for b in boards if not b.this]
+    on: list[Board] = [b for b in boards if b.this]
+    others: list[Board] = [b for b in boards if not b.this]
+    return on, others
 
 
 # --- Compare -------------------------------------------------------------------------------------

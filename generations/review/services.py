@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts import teams
 from accounts.models import User
 from accounts.permissions import Action
 from accounts.teams import Workspace
 from generations import selectors
 from generations.models import Board, BoardItem, Comment, Generation, ReviewEvent, ReviewStatus, Stage
 from generations.models.review import COMMENT_MAX_LENGTH
+from generations.review.selectors import board_workspace
 
 BOARD_NAME_MAX_LENGTH = 80
 
@@ -72,9 +72,7 @@ def add_comment(*, user: User, generation: Generation, body: str) -> Comment:
 
 
 def comment_for_user(user: User, comment_id: int) -> Comment:
-    comment = Comment.objects.select_related("generation__team").filter(pk=comment_id).first()
-    if comment is None:
-        raise Http404("No such comment.")
+    comment = get_object_or_404(Comment.objects.select_related("generation__team"), pk=comment_id)
     selectors.generation_for_user(user, comment.generation.public_id)  # 404 unless visible
     return comment
 
@@ -103,13 +101,6 @@ def _clean_board_name(name: str) -> str:
 def create_board(*, workspace: Workspace, name: str) -> Board:
     workspace.require(Action.EDIT_BOARDS)
     return Board.objects.create(team=workspace.team, user=workspace.user, name=_clean_board_name(name))
-
-
-def board_workspace(user: User, board: Board) -> Workspace:
-    """The board's workspace with `user`'s role (404 for anyone who may not see it)."""
-    if board.team_id is None and board.user_id != user.pk:
-        raise Http404("No such board.")
-    return teams.workspace_of_team(user, board.team)
 
 
 def rename_board(*, user: User, board: Board, name: str) -> Board:

@@ -12,13 +12,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import teams
 from accounts.permissions import Action
+from accounts.typing import AuthedHttpRequest
 from generations import selectors, storage
 from generations.models import Generation
 from generations.review import selectors as review_selectors
@@ -42,7 +43,7 @@ def _from(
 
 @login_required
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedHttpRequest) -> HttpResponse:
     """The current workspace's finished images waiting for a decision, one large, oldest first.
 
     `?after=<public_id>` starts after that image (Skip, and where a decision continues),
@@ -82,7 +83,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "generations/review.html", context)
 
 
-def _fragment(request: HttpRequest) -> bool:
+def _fragment(request: AuthedHttpRequest) -> bool:
     """An HTMX request from a panel wants the panel; a boosted form (the queue) wants the page it lands on."""
     return bool(request.htmx) and not request.htmx.boosted
 
@@ -93,7 +94,7 @@ def _image_url(generation: Generation) -> str:
 
 @login_required
 @require_POST
-def set_status(request: HttpRequest, public_id: str) -> HttpResponse:
+def set_status(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     """Approve, reject or return an image to pending (`status`); HTMX gets the review panel back."""
     generation = selectors.generation_for_user(request.user, public_id)
     error = ""
@@ -113,7 +114,7 @@ def set_status(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def comment(request: HttpRequest, public_id: str) -> HttpResponse:
+def comment(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     """Add a comment (`body`) to an image's thread; HTMX gets the thread back."""
     generation = selectors.generation_for_user(request.user, public_id)
     body = request.POST.get("body", "")
@@ -131,7 +132,7 @@ def comment(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def resolve(request: HttpRequest, comment_id: int) -> HttpResponse:
+def resolve(request: AuthedHttpRequest, comment_id: int) -> HttpResponse:
     """Resolve a comment (`resolved=1`) or open it again (`resolved=0`); HTMX gets the thread back."""
     found = review.comment_for_user(request.user, comment_id)
     review.set_resolved(user=request.user, comment=found, resolved=request.POST.get("resolved", "1") == "1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.http import require_safe
 
 from generations import storage
@@ -15,7 +15,7 @@ def _refuse(status: int, code: str, message: str) -> HttpResponse:
 
 
 @require_safe
-def get_file(request: HttpRequest, token: str, filename: str) -> HttpResponse:
+def get_file(request: HttpRequest, token: str, filename: str) -> HttpResponseBase:
     try:
         public_id, kind = storage.read_token(token)
     except storage.LinkExpired as exc:
@@ -27,7 +27,7 @@ def get_file(request: HttpRequest, token: str, filename: str) -> HttpResponse:
         generation
         and {"png": generation.image_png, "webp": generation.image_webp, "thumbnail": generation.thumbnail}[kind]
     )
-    if not name or not default_storage.exists(name):
+    if generation is None or not name or not default_storage.exists(name):
         return _refuse(404, "not_found", "This image no longer exists.")
     response = FileResponse(
         default_storage.open(name, "rb"),

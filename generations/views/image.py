@@ -6,13 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import MESSAGES, Action, Forbidden
+from accounts.permissions import MESSAGES, Action, Forbidden, may_delete
+from accounts.typing import AuthedHttpRequest
 from generations import selectors, services, storage
 from generations.engines import engine_class
 from generations.models import Generation, Stage
@@ -62,7 +63,7 @@ def _download(url: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}download=1" if url else ""
 
 
-def back_url(request: HttpRequest, fallback: str) -> str:
+def back_url(request: AuthedHttpRequest, fallback: str) -> str:
     """The `next` address the form carried, if it is on this site; else `fallback`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
@@ -71,7 +72,7 @@ def back_url(request: HttpRequest, fallback: str) -> str:
 
 
 def image_context(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     generation: Generation,
     *,
     review_error: str = "",
@@ -114,21 +115,20 @@ def image_context(
         "boards_on": boards_on,
         "boards_other": boards_other,
         "can_edit_boards": workspace.can(Action.EDIT_BOARDS),
-        # Only whoever generated an image deletes it (teammates review, they don't remove).
-        "can_delete": generation.user_id == request.user.pk,
+        "can_delete": may_delete(request.user, generation),
     }
 
 
 @login_required
 @require_GET
-def image(request: HttpRequest, public_id: str) -> HttpResponse:
+def image(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     generation = selectors.generation_for_user(request.user, public_id)
     return render(request, "generations/image.html", image_context(request, generation))
 
 
 @login_required
 @require_POST
-def star(request: HttpRequest, public_id: str) -> HttpResponse:
+def star(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     """Set the star (`starred=1`) or clear it (`starred=0`): idempotent, unlike a toggle."""
     generation = selectors.generation_for_user(request.user, public_id)
     want = request.POST.get("starred", "1") == "1"
@@ -141,11 +141,11 @@ def star(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def delete(request: HttpRequest, public_id: str) -> HttpResponse:
+def delete(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     """GET: the confirmation page (the dialog's no-JS twin). POST: delete the image and its files."""
     generation = selectors.generation_for_user(request.user, public_id)
-    if generation.user_id != request.user.pk:
-        raise Forbidden("Only the person who generated an image can delete it.")
+    if not may_delete(request.user, generation):
+        raise Forbidden(MESSAGES[Action.DELETE])
     if request.method == "GET":
         return render(request, "generations/confirm_delete.html", confirm_context([generation], single=True))
     services.delete(user=request.user, generations=[generation])

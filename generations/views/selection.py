@@ -9,12 +9,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.typing import AuthedHttpRequest
 from generations import exports as zips
 from generations import selectors, services
 from generations.review import selectors as review_selectors
@@ -29,13 +30,13 @@ def _plural(n: int, word: str = "image") -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _back(request: HttpRequest) -> str:
+def _back(request: AuthedHttpRequest) -> str:
     return back_url(request, reverse("generations:studio"))
 
 
 @login_required
 @require_POST
-def selection(request: HttpRequest) -> HttpResponse:
+def selection(request: AuthedHttpRequest) -> HttpResponseBase:
     """Apply one action to the selected images (`ids`), then go back where the user was."""
     action = request.POST.get("action")
     if action not in ACTIONS:
@@ -65,7 +66,7 @@ def selection(request: HttpRequest) -> HttpResponse:
     return redirect(_back(request))
 
 
-def _compare(request: HttpRequest, ids: list[str], generations: list) -> HttpResponse:
+def _compare(request: AuthedHttpRequest, ids: list[str], generations: list) -> HttpResponse:
     if len(generations) != 2:
         messages.info(request, f"Select exactly two images to compare ({len(generations)} selected).")
         return redirect(_back(request))
@@ -73,7 +74,7 @@ def _compare(request: HttpRequest, ids: list[str], generations: list) -> HttpRes
     return redirect(f"{reverse('boards:compare')}?{urlencode({'a': left.public_id, 'b': right.public_id})}")
 
 
-def _add_to_board(request: HttpRequest, generations: list) -> HttpResponse:
+def _add_to_board(request: AuthedHttpRequest, generations: list) -> HttpResponse:
     if not request.POST.get("board"):
         messages.info(request, "Pick a board to add the images to.")
         return redirect(_back(request))
@@ -83,7 +84,7 @@ def _add_to_board(request: HttpRequest, generations: list) -> HttpResponse:
     return redirect(_back(request))
 
 
-def _zip(request: HttpRequest, generations: list) -> HttpResponse:
+def _zip(request: AuthedHttpRequest, generations: list) -> HttpResponseBase:
     ready = zips.zippable(generations)
     if not ready:
         messages.info(request, "None of the selected images is finished yet, so there is nothing to download.")
@@ -99,7 +100,7 @@ def _zip(request: HttpRequest, generations: list) -> HttpResponse:
 
 @login_required
 @require_GET
-def export(request: HttpRequest, public_id: str) -> HttpResponse:
+def export(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     """An export's progress; the status fragment polls itself until the ZIP is ready."""
     job = zips.export_for_user(request.user, public_id)
     template = "generations/partials/export_status.html" if request.htmx else "generations/export.html"
@@ -108,7 +109,7 @@ def export(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_download(request: HttpRequest, public_id: str) -> HttpResponse:
+def export_download(request: AuthedHttpRequest, public_id: str) -> HttpResponseBase:
     job = zips.export_for_user(request.user, public_id)
     if job.state != job.State.READY or not job.file or not default_storage.exists(job.file):
         raise Http404("This export is not ready, or has expired.")

@@ -16,13 +16,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import teams
 from accounts.permissions import Action, Forbidden
+from accounts.typing import AuthedHttpRequest
 from generations import selectors, services, specs
 from generations.forms import (
     DEFAULT_SETTINGS,
@@ -33,6 +34,7 @@ from generations.forms import (
     settings_from_generation,
 )
 from generations.models import Generation, Stage
+from generations.review import selectors as review_selectors
 
 PAGE_SIZE = 48
 LAST_SETTINGS = "studio.last_settings"
@@ -58,7 +60,7 @@ def _ratio_options() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def form_context(request: HttpRequest, form: GenerationForm, values: dict[str, Any]) -> dict[str, Any]:
+def form_context(request: AuthedHttpRequest, form: GenerationForm, values: dict[str, Any]) -> dict[str, Any]:
     """What partials/form.html needs: the values shown, the errors, and the choices."""
     style = values.get("style") or specs.DEFAULT_STYLE
     return {
@@ -77,18 +79,19 @@ def form_context(request: HttpRequest, form: GenerationForm, values: dict[str, A
     }  # fmt: skip
 
 
-def initial_settings(request: HttpRequest) -> dict[str, Any]:
+def initial_settings(request: AuthedHttpRequest) -> dict[str, Any]:
     """The form's starting values: from an earlier image (`?from=…&mode=…`), else the last used."""
     last = request.session.get(LAST_SETTINGS) or {}
     source = request.GET.get("from")
     if source:
         generation = selectors.generation_for_user(request.user, source)
-        mode = request.GET.get("mode") if request.GET.get("mode") in FROM_MODES else "all"
+        mode = request.GET.get("mode", "")
+        mode = mode if mode in FROM_MODES else "all"
         return settings_from_generation(generation, mode, last)
     return {**DEFAULT_SETTINGS, **last}
 
 
-def gallery_context(request: HttpRequest) -> dict[str, Any]:
+def gallery_context(request: AuthedHttpRequest) -> dict[str, Any]:
     """The filter bar and one page of the current workspace's history for the query string."""
     filters = GalleryFilterForm(request.GET)
     filters.is_valid()
@@ -115,11 +118,12 @@ def gallery_context(request: HttpRequest) -> dict[str, Any]:
 
 
 def _render_studio(
-    request: HttpRequest, form: GenerationForm, values: dict[str, Any], status: int = 200
+    request: AuthedHttpRequest, form: GenerationForm, values: dict[str, Any], status: int = 200
 ) -> HttpResponse:
     context = {**form_context(request, form, values), **gallery_context(request)}
     if context["page"] is None:
         return HttpResponseBadRequest("That page link is no longer valid; start from the first page.")
+    context["board_choices"] = review_selectors.selection_boards(teams.current(request))
     response = render(request, "generations/studio.html", context, status=status)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
@@ -127,7 +131,7 @@ def _render_studio(
 
 @login_required
 @require_GET
-def studio(request: HttpRequest) -> HttpResponse:
+def studio(request: AuthedHttpRequest) -> HttpResponse:
     """The prompt form and the gallery, or (for HTMX) a fragment of the gallery."""
     htmx = request.htmx
     if htmx and not htmx.history_restore_request and htmx.target in ("gallery-results", "gallery-more"):
@@ -142,7 +146,7 @@ def studio(request: HttpRequest) -> HttpResponse:
     return _render_studio(request, GenerationForm(), initial_settings(request))
 
 
-def _submit(request: HttpRequest, form: GenerationForm) -> services.Submitted:
+def _submit(request: AuthedHttpRequest, form: GenerationForm) -> services.Submitted:
     """Into the current workspace: a team's gallery when one is chosen (its editors and owners only)."""
     team = teams.current(request).team
     if form.image_count == 1:
@@ -152,7 +156,7 @@ def _submit(request: HttpRequest, form: GenerationForm) -> services.Submitted:
 
 @login_required
 @require_POST
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthedHttpRequest) -> HttpResponse:
     """Submit the prompt form: new tiles and a fresh form (HTMX), or redirect back to `/`."""
     form = GenerationForm(request.POST)
     status = 422
@@ -192,7 +196,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def tile(request: HttpRequest, public_id: str) -> HttpResponse:
+def tile(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     """One tile, re-fetched every second by a pending tile until it is finished."""
     try:
         generation = decorate(request.user, [selectors.generation_for_user(request.user, public_id)])[0]

@@ -19,7 +19,7 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import certifi
 import httpx
@@ -199,9 +199,7 @@ def deliver(delivery_id: int) -> WebhookAttempt | None:
     return _record(delivery, number, attempted_at, outcome)
 
 
-def _record(
-    delivery: WebhookDelivery, number: int, attempted_at: timezone.datetime, outcome: Outcome
-) -> WebhookAttempt:
+def _record(delivery: WebhookDelivery, number: int, attempted_at: datetime, outcome: Outcome) -> WebhookAttempt:
     """Store the attempt and move the delivery on: succeeded, failed, or the next retry."""
     schedule = retry_schedule()
     step = delivery.schedule_step + 1

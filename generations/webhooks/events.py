@@ -13,8 +13,8 @@ text and re-encodes it — as the document's `verify_webhook(payload, ...)` does
 `payload.encode()` — gets the very bytes that were signed.
 
 The parts: `webhook_signing` (secrets, signatures), `webhook_guard` (where a webhook
-may go), `webhook_delivery` (sending, retries, resend, sweep). The page is
-`webhook_views`.
+may go), `webhook_delivery` (sending, retries, resend, sweep). The settings pages are
+`webhooks.views`, routed by `webhooks.urls` (the `webhooks` URL namespace).
 """
 
 from __future__ import annotations
@@ -22,17 +22,19 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
 from generations import storage
 from generations.models import Batch, Generation, WebhookDelivery, WebhookEvent
+from generations.outcome import batch_id as outcome_batch_id
+from generations.outcome import completed_fields, ended_fields, error_text, pick, timestamp
 from generations.webhooks import delivery as webhook_delivery
 from generations.webhooks.guard import check_submit_url
 
@@ -47,11 +49,6 @@ __all__ = [
 PAGE_SIZE = 25
 
 
-def _timestamp(value: datetime) -> str:
-    """ISO 8601 UTC with whole seconds and a Z, as the document writes `created_at`."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _link_base() -> str:
     return settings.STUDIO_PUBLIC_URL or settings.STUDIO_WEBHOOK_LINK_BASE_URL
 
@@ -59,12 +56,6 @@ def _link_base() -> str:
 def encode(payload: dict[str, Any]) -> str:
     """The one serialisation of a body: compact, ASCII-only, key order as built."""
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=True)
-
-
-def _error_text(g: Generation) -> str:
-    if g.status == "canceled":
-        return g.error_message or "The generation was canceled."
-    return g.error_message or "Generation failed."
 
 
 def image_payload(g: Generation) -> dict[str, Any]:
@@ -75,33 +66,25 @@ def image_payload(g: Generation) -> dict[str, Any]:
         "event": WebhookEvent.IMAGE_COMPLETED if completed else WebhookEvent.IMAGE_FAILED,
         "task_id": g.public_id,
     }
-    if g.batch_id:
-        payload["batch_id"] = g.batch.public_id
-    payload.update(
-        status=g.status,
-        image_url=storage.signed_url(g, "png", base_url=base) if completed else None,
-        model=g.model,
-        credits_charged=g.credits_charged,
-        metadata=g.metadata,
-        created_at=_timestamp(g.created_at),
-    )
+    if (batch_id := outcome_batch_id(g)) is not None:
+        payload["batch_id"] = batch_id
     if completed:
+        fields = completed_fields(g, base)
         payload.update(
-            image_url_webp=storage.signed_url(g, "webp", base_url=base),
-            width=g.width,
-            height=g.height,
-            seed=g.seed,
-            deep_thinking_used=g.deep_thinking,
-            expires_at=_timestamp(timezone.now() + timedelta(seconds=settings.STUDIO_LINK_TTL_SECONDS)),
+            status=g.status,
+            **pick(fields, "image_url", "model", "credits_charged", "metadata", "created_at"),
+            **pick(fields, "image_url_webp", "width", "height", "seed", "deep_thinking_used", "expires_at"),
         )
     else:
+        fields = ended_fields(g)
         payload.update(
-            error=_error_text(g),
-            error_code=g.error_code or ("canceled" if g.status == "canceled" else "generation_failed"),
-            credits_refunded=g.credits_charged,
-            seed=g.seed,
+            status=g.status,
+            image_url=None,
+            **pick(fields, "model", "credits_charged"),
+            metadata=g.metadata,
+            **pick(fields, "created_at", "error", "error_code", "credits_refunded", "seed"),
         )
-    payload["finished_at"] = _timestamp(g.finished_at or timezone.now())
+    payload["finished_at"] = timestamp(g.finished_at or timezone.now())
     return {key: str(value) if isinstance(value, WebhookEvent) else value for key, value in payload.items()}
 
 
@@ -119,7 +102,7 @@ def batch_payload(batch: Batch) -> dict[str, Any]:
                 "status": g.status,
                 "task_id": g.public_id,
                 "image_url": storage.signed_url(g, "png", base_url=base) if done else None,
-                "error": None if done else _error_text(g),
+                "error": None if done else error_text(g),
             }
         )
     return {
@@ -129,8 +112,8 @@ def batch_payload(batch: Batch) -> dict[str, Any]:
         "total_generations": batch.total,
         "counts": {name: counts.get(name, 0) for name in ("completed", "failed", "canceled")},
         "results": results,
-        "created_at": _timestamp(batch.created_at),
-        "finished_at": _timestamp(batch.finished_at or timezone.now()),
+        "created_at": timestamp(batch.created_at),
+        "finished_at": timestamp(batch.finished_at or timezone.now()),
     }
 
 
@@ -189,10 +172,7 @@ def record_batch_event(batch: Batch) -> WebhookDelivery | None:
 
 def delivery_for_user(user: User, public_id: str) -> WebhookDelivery:
     """The user's own delivery, or 404 (also for anyone else's)."""
-    found = WebhookDelivery.objects.filter(user=user, public_id=public_id).first()
-    if found is None:
-        raise Http404("No such delivery.")
-    return found
+    return get_object_or_404(WebhookDelivery, user=user, public_id=public_id)
 
 
 @dataclass(frozen=True)

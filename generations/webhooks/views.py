@@ -11,29 +11,30 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.typing import AuthedHttpRequest
 from generations.models import WebhookDelivery
 from generations.webhooks import delivery as webhook_delivery
 from generations.webhooks import events as webhooks
 from generations.webhooks import signing as webhook_signing
 
 
-def _status_filter(request: HttpRequest) -> str:
+def _status_filter(request: AuthedHttpRequest) -> str:
     status = request.GET.get("status", "")
     return status if status in webhooks.STATUS_FILTERS else ""
 
 
-def _before(request: HttpRequest) -> int | None:
+def _before(request: AuthedHttpRequest) -> int | None:
     value = request.GET.get("before", "")
     return int(value) if value.isdigit() else None
 
 
-def _secret_context(request: HttpRequest, *, notice: str = "") -> dict:
+def _secret_context(request: AuthedHttpRequest, *, notice: str = "") -> dict:
     record = webhook_signing.secret_record(request.user)
     try:
         secret = webhook_signing.decrypt(record.encrypted)
@@ -58,7 +59,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 @login_required
 @require_GET
-def page(request: HttpRequest) -> HttpResponse:
+def page(request: AuthedHttpRequest) -> HttpResponse:
     """The settings page; for HTMX, only the deliveries list (a filter) or its next rows (Load more)."""
     status = _status_filter(request)
     delivery_page = webhooks.deliveries_page(request.user, status=status, before=_before(request))
@@ -82,7 +83,7 @@ def page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def delivery(request: HttpRequest, public_id: str) -> HttpResponse:
+def delivery(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     """One delivery's row (HTMX polls it while an attempt is due)."""
     found = webhooks.for_display([webhooks.delivery_for_user(request.user, public_id)])[0]
     context = {"d": found, "open": request.GET.get("open") == "1"}
@@ -91,7 +92,7 @@ def delivery(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def resend(request: HttpRequest, public_id: str) -> HttpResponse:
+def resend(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     """Send the event again: the same body and `webhook-id`, with a fresh retry schedule."""
     found = webhooks.delivery_for_user(request.user, public_id)
     queued = webhook_delivery.resend(found)
@@ -114,7 +115,7 @@ def resend(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rotate_secret(request: HttpRequest) -> HttpResponse:
+def rotate_secret(request: AuthedHttpRequest) -> HttpResponse:
     """GET: the confirmation page (the dialog's no-JavaScript twin). POST: make a new secret."""
     if request.method == "GET":
         return _private(render(request, "generations/webhooks/rotate.html", _secret_context(request)))

@@ -27,7 +27,12 @@ def _send(name: str, *args: object, countdown: float = 0) -> None:
 def render(generation_ids: Iterable[int], *, countdown: float = 0) -> None:
     """Render these generations once the transaction commits (after `countdown` seconds)."""
     ids = list(generation_ids)
-    transaction.on_commit(lambda: [_send(RENDER, pk, countdown=countdown) for pk in ids])
+
+    def send_all() -> None:
+        for pk in ids:
+            _send(RENDER, pk, countdown=countdown)
+
+    transaction.on_commit(send_all)
 
 
 def deliver_webhook(delivery_id: int, *, countdown: float = 0) -> None:

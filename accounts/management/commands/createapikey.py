@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import services
@@ -11,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True)
         parser.add_argument("--name", default="Command line")
 
-    def handle(self, *args: object, **opts: object) -> None:
+    def handle(self, *args: object, **opts: Any) -> None:  # argparse's values
         user = User.objects.filter(username=opts["user"]).first()
         if user is None:
             raise CommandError(f"No user {opts['user']!r}.")

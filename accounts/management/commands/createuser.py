@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -17,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--credits", type=int, help="Bring the balance to this number (a ledger entry).")
         parser.add_argument("--superuser", action="store_true", help="Also give admin access.")
 
-    def handle(self, *args: object, **opts: object) -> None:
+    def handle(self, *args: object, **opts: Any) -> None:  # argparse's values
         if User.objects.filter(username=opts["username"]).exists():
             raise CommandError(f"User {opts['username']!r} exists already.")
         if opts["credits"] is not None and opts["credits"] < 0:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -16,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--tier", choices=Tier.values)
         parser.add_argument("--note", default="Admin grant")
 
-    def handle(self, *args: object, **opts: object) -> None:
+    def handle(self, *args: object, **opts: Any) -> None:  # argparse's values
         user = User.objects.filter(username=opts["username"]).first()
         if user is None:
             raise CommandError(f"No user {opts['username']!r}.")

@@ -50,7 +50,7 @@ def composition_score(image: Image.Image) -> float:
     """
     grey = image.convert("L")
     w, h = grey.size
-    values = list(grey.get_flattened_data())
+    values = list(grey.tobytes())  # an "L" image: one byte per pixel, row by row
     mean = sum(values) / len(values)
     total = cx = cy = 0.0
     for i, v in enumerate(values):
@@ -160,7 +160,7 @@ class TypesetEngine(Engine):
         a rule-of-thirds point and a clear tonal range (see `composition_score`).
         """
         sides = [reading.subject_side] if reading.subject_side != "center" else list(COMPOSITION_SIDES)
-        tried = []
+        tried: list[dict[str, Any]] = []
         options = [(side, variant) for side in sides for variant in range(COMPOSITION_VARIANTS)]
         for n, (side, variant) in enumerate(options):
             sketch = Canvas(max(48, spec.width // 8), max(48, spec.height // 8), scale=1)

@@ -86,7 +86,7 @@ class Ground:
     def of(cls, region: Image.Image) -> Ground:
         grey = region.convert("L")
         hist, total, seen = grey.histogram(), region.width * region.height, 0
-        levels = []
+        levels: list[int] = []
         for level, count in enumerate(hist):
             seen += count
             while len(levels) < 2 and seen >= total * (0.1, 0.9)[len(levels)]:

@@ -341,7 +341,7 @@ def _abstract(cv: Canvas, pal: Palette, rng: random.Random, look: Look) -> None:
         for i in range(5):
             for j in range(5):
                 cv.circle(gx + i * step, gy + j * step, 0.006 * m, pal.near)
-        wave = [(x, oy + r2 * 1.6 + 0.02 * m * math.sin(x / (0.04 * m))) for x in range(0, w + 10, 8)]
+        wave: list[Point] = [(x, oy + r2 * 1.6 + 0.02 * m * math.sin(x / (0.04 * m))) for x in range(0, w + 10, 8)]
         cv.line(wave, pal.accent2, 0.008 * m)
     else:
         cv.circle(ox, oy, r2 * 0.5, pal.accent2)

@@ -80,7 +80,15 @@ class Palette:
 
 
 def _pal(sky: list[str], accent: str, accent2: str, accent3: str, far: str, near: str, light: str) -> Palette:
-    return Palette([hex_rgb(c) for c in sky], *(hex_rgb(c) for c in (accent, accent2, accent3, far, near, light)))
+    return Palette(
+        [hex_rgb(c) for c in sky],
+        hex_rgb(accent),
+        hex_rgb(accent2),
+        hex_rgb(accent3),
+        hex_rgb(far),
+        hex_rgb(near),
+        hex_rgb(light),
+    )
 
 
 THEMES: dict[str, Palette] = {

@@ -175,8 +175,8 @@ def read_prompt(prompt: str) -> PromptReading:
         modifier = tokens[i - 1] if i and tokens[i - 1] in MODIFIERS else None
         color = adjust_color(COLOR_WORDS[tok], modifier)
         role = _color_role(tokens, i)
-        if role == "text" and (q := nearest_quote(i)) is not None and q.color is None:
-            q.color = color
+        if role == "text" and (near := nearest_quote(i)) is not None and near.color is None:
+            near.color = color
         elif role == "background" and reading.background is None:
             reading.background = color
         elif role == "scene":

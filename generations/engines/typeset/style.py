@@ -165,9 +165,11 @@ def _oil_painting(img: Image.Image, pal: Palette, rng: random.Random) -> Image.I
     for _ in range(w * h // 240):
         x, y = rng.randrange(w), rng.randrange(h)
         sx, sy = min(x // 4, sample.width - 1), min(y // 4, sample.height - 1)
-        r, g, b = sample.getpixel((sx, sy))
+        pixel, level = sample.getpixel((sx, sy)), flow.getpixel((sx, sy))
+        assert isinstance(pixel, tuple) and isinstance(level, int | float)  # an RGB sample, an "L" noise field
+        r, g, b = pixel
         jitter = rng.randint(-7, 7)
-        a = (flow.getpixel((sx, sy)) / 255 - 0.5) * 1.3
+        a = (level / 255 - 0.5) * 1.3
         length = rng.uniform(0.008, 0.018) * m
         dx, dy = math.cos(a) * length, math.sin(a) * length
         draw.line((x - dx, y - dy, x + dx, y + dy), fill=(r + jitter, g + jitter, b + jitter), width=rng.randint(5, 10))

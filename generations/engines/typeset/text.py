@@ -248,7 +248,11 @@ def draw_blocks(
                 lines.append((x0 + width // 2, ly, "ma", line))
         y += b.height + block_gap(blocks)
         ink = [draw.textbbox((lx, ly), t, font=f, anchor=a, stroke_width=stroke) for lx, ly, a, t in lines]
-        box = [min(i[0] for i in ink), min(i[1] for i in ink), max(i[2] for i in ink), max(i[3] for i in ink)]
+        # Pillow types bounding boxes as floats; with whole-pixel anchors they are whole pixels.
+        box = [
+            int(v)
+            for v in (min(i[0] for i in ink), min(i[1] for i in ink), max(i[2] for i in ink), max(i[3] for i in ink))
+        ]
         off = round(treat.shadow_offset * b.size) if treat.shadow else 0
         blur = round(treat.shadow_blur * b.size) if treat.shadow else 0
         pad = round(0.28 * b.size) if treat.plate else 0

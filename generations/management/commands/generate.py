@@ -1,5 +1,6 @@
 import sys
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="Show progress until every image is finished.")
         parser.add_argument("--timeout", type=float, default=600.0, help="Seconds to wait with --wait.")
 
-    def handle(self, *args: object, **opts: object) -> None:
+    def handle(self, *args: object, **opts: Any) -> None:  # argparse's values
         user = User.objects.filter(username=opts["user"]).first()
         if user is None:
             raise CommandError(f"No user {opts['user']!r}.")
