@@ -143,6 +143,13 @@ def detail(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
     return _render_team(request, team, me)
 
 
+def _managed_team(request: AuthedHttpRequest, team_id: str) -> tuple[Team, Membership]:
+    """The team and my membership, if my role may manage its members (404 outside it, 403 below owner)."""
+    team, me = teams.team_for(request.user, team_id)
+    require(me.role, Action.MANAGE_MEMBERS)
+    return team, me
+
+
 def _back_to(team: Team, anchor: str = "") -> HttpResponse:
     url = reverse("teams:detail", kwargs={"team_id": team.public_id})
     return redirect(f"{url}#{anchor}" if anchor else url)
@@ -151,8 +158,7 @@ def _back_to(team: Team, anchor: str = "") -> HttpResponse:
 @login_required
 @require_POST
 def change_role(request: AuthedHttpRequest, team_id: str, member_id: int) -> HttpResponse:
-    team, me = teams.team_for(request.user, team_id)
-    require(me.role, Action.MANAGE_MEMBERS)
+    team, me = _managed_team(request, team_id)
     member = teams.member_of(team, member_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -212,8 +218,7 @@ def _leave(request: AuthedHttpRequest, team: Team, me: Membership) -> HttpRespon
 @login_required
 @require_POST
 def invite(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
-    team, me = teams.team_for(request.user, team_id)
-    require(me.role, Action.MANAGE_MEMBERS)
+    team, me = _managed_team(request, team_id)
     form = InviteForm(request.POST)
     if not form.is_valid():
         return _render_team(request, team, me, status=422, invite_form=form)
@@ -233,8 +238,7 @@ def invite(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def create_link(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
-    team, me = teams.team_for(request.user, team_id)
-    require(me.role, Action.MANAGE_MEMBERS)
+    team, me = _managed_team(request, team_id)
     form = LinkForm(request.POST)
     if not form.is_valid():
         return _render_team(request, team, me, status=422, link_form=form)
@@ -248,8 +252,7 @@ def create_link(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def revoke(request: AuthedHttpRequest, team_id: str, invite_id: int) -> HttpResponse:
-    team, me = teams.team_for(request.user, team_id)
-    require(me.role, Action.MANAGE_MEMBERS)
+    team, _ = _managed_team(request, team_id)
     target = teams.invite_of(team, invite_id)
     teams.revoke_invite(by=request.user, invite=target)
     if target.invitee is None:  # an invite link
@@ -262,8 +265,7 @@ def revoke(request: AuthedHttpRequest, team_id: str, invite_id: int) -> HttpResp
 @login_required
 @require_POST
 def rename(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
-    team, me = teams.team_for(request.user, team_id)
-    require(me.role, Action.MANAGE_MEMBERS)
+    team, me = _managed_team(request, team_id)
     form = TeamNameForm(request.POST)
     if not form.is_valid():
         return _render_team(request, team, me, status=422, rename_form=form)

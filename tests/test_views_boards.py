@@ -14,7 +14,7 @@ from PIL import Image
 
 from accounts import teams
 from accounts.models import Role
-from generations import exports as zips
+from generations import exports
 from generations.models import Board, BoardItem, ReviewStatus, Stage
 from generations.review import selectors as review_selectors
 from generations.review import services as review
@@ -237,7 +237,7 @@ def test_download_with_nothing_finished_goes_back_with_a_message(client_for, own
 
 
 def test_a_large_board_becomes_an_export(client_for, owner, monkeypatch):
-    monkeypatch.setattr(zips, "STREAM_LIMIT", 1)
+    monkeypatch.setattr(exports, "STREAM_LIMIT", 1)
     monkeypatch.setattr("generations.tasks.build_export.delay", lambda pk: None)
     board = review.create_board(workspace=teams.personal(owner), name="Big")
     review.add_to_board(user=owner, board=board, generations=[make_generation(owner) for _ in range(2)])

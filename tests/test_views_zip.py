@@ -9,7 +9,7 @@ import zipfile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from generations import exports as zips
+from generations import exports
 from generations.models import Export, Stage
 from tests.studio_factories import make_generation
 
@@ -41,9 +41,9 @@ def test_a_small_selection_streams_a_zip_of_the_pngs_with_readable_unique_names(
 
 def test_stream_produces_the_archive_in_several_chunks(user):
     gens = [make_generation(user, prompt=f"p{i}") for i in range(3)]
-    chunks = list(zips.stream(gens))
+    chunks = list(exports.stream(gens))
     assert len(chunks) > 1, "written as it goes, not built in memory first"
-    assert zipfile.ZipFile(io.BytesIO(b"".join(chunks))).namelist() == zips.member_names(gens)
+    assert zipfile.ZipFile(io.BytesIO(b"".join(chunks))).namelist() == exports.member_names(gens)
 
 
 def test_member_names_number_clashes(user):
@@ -51,7 +51,7 @@ def test_member_names_number_clashes(user):
     gens[1].public_id = gens[0].public_id  # force the same download name
     gens[2].public_id = gens[0].public_id
     stem = f"same-{gens[0].public_id[-6:]}"
-    assert zips.member_names(gens) == [f"{stem}.png", f"{stem}-2.png", f"{stem}-3.png"]
+    assert exports.member_names(gens) == [f"{stem}.png", f"{stem}-2.png", f"{stem}-3.png"]
 
 
 def test_a_selection_with_nothing_finished_explains_instead_of_an_empty_zip(logged_in, user):
@@ -62,7 +62,7 @@ def test_a_selection_with_nothing_finished_explains_instead_of_an_empty_zip(logg
 
 def test_a_large_selection_becomes_an_export_built_by_a_task(logged_in, user, monkeypatch,
                                                              django_capture_on_commit_callbacks):  # fmt: skip
-    monkeypatch.setattr(zips, "STREAM_LIMIT", 2)
+    monkeypatch.setattr(exports, "STREAM_LIMIT", 2)
     queued = []
     monkeypatch.setattr("generations.tasks.build_export.apply_async", lambda args, **_: queued.extend(args))
     gens = [make_generation(user, prompt=f"image {i}") for i in range(3)]
@@ -75,22 +75,22 @@ def test_a_large_selection_becomes_an_export_built_by_a_task(logged_in, user, mo
     waiting = logged_in.get(response["Location"]).content.decode()
     assert "Waiting for a worker" in waiting and "every 1s" in waiting
 
-    zips.build_export(export.pk)
+    exports.build_export(export.pk)
     export.refresh_from_db()
     assert (export.state, export.done, export.total) == ("ready", 3, 3)
     status = logged_in.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
     assert "every 1s" not in status and "Download ZIP" in status
     download = logged_in.get(reverse("generations:export_download", args=[export.public_id]))
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
-    assert sorted(archive.namelist()) == sorted(zips.member_names(gens))
+    assert sorted(archive.namelist()) == sorted(exports.member_names(gens))
 
 
 def test_building_an_export_twice_is_harmless(user):
     gens = [make_generation(user) for _ in range(2)]
     export = Export.objects.create(user=user, generation_ids=[g.pk for g in gens], total=2)
-    zips.build_export(export.pk)
+    exports.build_export(export.pk)
     first = Export.objects.get(pk=export.pk)
-    zips.build_export(export.pk)
+    exports.build_export(export.pk)
     assert Export.objects.get(pk=export.pk).file == first.file and first.state == "ready"
 
 

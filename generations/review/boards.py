@@ -20,8 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import teams
 from accounts.permissions import Action
 from accounts.typing import AuthedHttpRequest
-from generations import exports as zips
-from generations import selectors, storage
+from generations import exports, selectors, storage
 from generations.models import Board, Generation, ReviewStatus, Stage
 from generations.review import selectors as review_selectors
 from generations.review import services as review
@@ -177,16 +176,16 @@ def download(request: AuthedHttpRequest, board_id: str) -> HttpResponseBase:
     workspace.require(Action.DOWNLOAD)
     wanted = request.GET.get("review", "")
     wanted = wanted if wanted in ReviewStatus.values else ""
-    ready = zips.zippable(review_selectors.board_generations(board, review=wanted or None))
+    ready = exports.zippable(review_selectors.board_generations(board, review=wanted or None))
     if not ready:
         which = f"{ReviewStatus(wanted).label.lower()} " if wanted else "finished "
         messages.info(request, f"This board has no {which}images yet, so there is nothing to download.")
         return redirect(_board_url(board))
-    if len(ready) > zips.STREAM_LIMIT:
-        export = zips.start_export(user=request.user, generations=ready)
+    if len(ready) > exports.STREAM_LIMIT:
+        export = exports.start_export(user=request.user, generations=ready)
         return redirect("generations:export", public_id=export.public_id)
     name = "-".join(filter(None, [slugify(board.name)[:60] or "board", wanted, _plural(len(ready)).replace(" ", "-")]))
-    response = StreamingHttpResponse(zips.stream(ready), content_type="application/zip")
+    response = StreamingHttpResponse(exports.stream(ready), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
     response["Cache-Control"] = "no-store"
     return response

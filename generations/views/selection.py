@@ -16,8 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.typing import AuthedHttpRequest
-from generations import exports as zips
-from generations import selectors, services
+from generations import exports, selectors, services
 from generations.review import selectors as review_selectors
 from generations.review import services as review
 from generations.review.boards import add_message
@@ -85,15 +84,15 @@ def _add_to_board(request: AuthedHttpRequest, generations: list) -> HttpResponse
 
 
 def _zip(request: AuthedHttpRequest, generations: list) -> HttpResponseBase:
-    ready = zips.zippable(generations)
+    ready = exports.zippable(generations)
     if not ready:
         messages.info(request, "None of the selected images is finished yet, so there is nothing to download.")
         return redirect(_back(request))
-    if len(ready) > zips.STREAM_LIMIT:
-        export = zips.start_export(user=request.user, generations=ready)
+    if len(ready) > exports.STREAM_LIMIT:
+        export = exports.start_export(user=request.user, generations=ready)
         return redirect("generations:export", public_id=export.public_id)
-    response = StreamingHttpResponse(zips.stream(ready), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{zips.archive_name(len(ready))}"'
+    response = StreamingHttpResponse(exports.stream(ready), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{exports.archive_name(len(ready))}"'
     response["Cache-Control"] = "no-store"
     return response
 
@@ -102,7 +101,7 @@ def _zip(request: AuthedHttpRequest, generations: list) -> HttpResponseBase:
 @require_GET
 def export(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     """An export's progress; the status fragment polls itself until the ZIP is ready."""
-    job = zips.export_for_user(request.user, public_id)
+    job = exports.export_for_user(request.user, public_id)
     template = "generations/partials/export_status.html" if request.htmx else "generations/export.html"
     return render(request, template, {"export": job})
 
@@ -110,12 +109,12 @@ def export(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
 @login_required
 @require_GET
 def export_download(request: AuthedHttpRequest, public_id: str) -> HttpResponseBase:
-    job = zips.export_for_user(request.user, public_id)
+    job = exports.export_for_user(request.user, public_id)
     if job.state != job.State.READY or not job.file or not default_storage.exists(job.file):
         raise Http404("This export is not ready, or has expired.")
     return FileResponse(
         default_storage.open(job.file, "rb"),
         as_attachment=True,
-        filename=zips.archive_name(job.total),
+        filename=exports.archive_name(job.total),
         content_type="application/zip",
     )

@@ -11,8 +11,7 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw
 
-from generations import exports as zips
-from generations import storage
+from generations import exports, storage
 from generations.models import Export, Stage, Star
 from tests.studio_factories import make_generation
 
@@ -157,7 +156,7 @@ def test_screenshots_of_every_studio_page(live_server, make_context, log_in, mak
     page.goto(f"{base}/exports/{building.public_id}")
     shoot(page, screenshot_dir, "export-building", size, scheme)
     ready = Export.objects.create(user=user, generation_ids=[g.pk for g in made], total=len(made))
-    zips.build_export(ready.pk)
+    exports.build_export(ready.pk)
     page.goto(f"{base}/exports/{ready.public_id}")
     shoot(page, screenshot_dir, "export-ready", size, scheme)
     assert default_storage.exists(Export.objects.get(pk=ready.pk).file)
