@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# `filesystem://` (the embedded default) uses Studio's atomic version of kombu's transport.
+TRANSPORT_ALIASES["filesystem"] = "studio.broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 
