@@ -63,8 +63,21 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invite)
 class InviteAdmin(admin.ModelAdmin):
-    list_display = ("team", "role", "invitee", "created_by", "created_at", "expires_at", "accepted_at", "revoked_at")
+    """Invites with the start of their token only: the token is stored hashed, and its hash is not shown either."""
+
+    list_display = (
+        "team",
+        "role",
+        "invitee",
+        "token_prefix",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    )
     list_filter = ("role",)
-    search_fields = ("team__name", "invitee__username")
+    search_fields = ("team__name", "invitee__username", "token_prefix")
     raw_id_fields = ("team", "invitee", "created_by")
-    readonly_fields = ("token", "uses")
+    readonly_fields = ("token_prefix", "uses")
+    exclude = ("token_hash",)

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
+from accounts import throttle
 from accounts.models import ApiKey, User
 
 PASSWORD_HELP = "At least 8 characters. Not a common password, not only digits, not like your username."
@@ -51,7 +52,12 @@ class SignupForm(UserCreationForm):
 
 
 class LoginForm(AuthenticationForm):
-    """Log in with a username or an email address."""
+    """Log in with a username or an email address; too many failures refuse further tries a while.
+
+    `refusal` says why an attempt was refused by `accounts.throttle` (the view answers 429).
+    """
+
+    refusal: throttle.Refusal | None = None
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -71,7 +77,22 @@ class LoginForm(AuthenticationForm):
             matches = list(User.objects.filter(email__iexact=identifier).values_list("username", flat=True)[:2])
             if len(matches) == 1:
                 self.cleaned_data["username"] = matches[0]
-        return super().clean()
+        if not identifier or not self.cleaned_data.get("password"):
+            return super().clean()  # nothing to check: not an attempt
+        # The same account whether it was named by username or email, in any case.
+        account = throttle.account_key(self.cleaned_data["username"])
+        address = throttle.client_address(self.request)
+        self.refusal = throttle.login_refusal(account=account, address=address)
+        if self.refusal is not None:  # refused before the password is checked
+            raise forms.ValidationError(self.refusal.message, code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as exc:
+            if exc.code == "invalid_login":
+                throttle.login_failed(account=account, address=address)
+            raise
+        throttle.login_succeeded(account=account)
+        return cleaned
 
 
 class ApiKeyForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -150,15 +151,26 @@ def new_invite_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+INVITE_PREFIX_LENGTH = 6
+
+
 class Invite(models.Model):
     """An invitation to a team: to one user (by username or email), or a link anyone can open.
 
     A personal invite is used once; a link invite can bring in several people until it
     expires or an owner revokes it.
+
+    Like an API key, the token is stored only as its SHA-256 (`token_hash`) with its first
+    characters (`token_prefix`) to recognise it: whoever reads the database cannot join a
+    team with what they find there. The token itself is `token` on the invite just created,
+    and is shown once, in the response that created it.
     """
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invites")
-    token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(
+        max_length=12, blank=True, editable=False, help_text="The first characters of the link, to recognise it."
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
     invitee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
@@ -172,13 +184,20 @@ class Invite(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, help_text="Revoked by an owner, or declined.")
     uses = models.PositiveIntegerField(default=0)
 
-    join_url: str  # not a column: set for the owners' view of a team's open invites
+    token: str  # not a column: the raw token, only on an invite just created (`save` makes it)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"invite to {self.team} as {self.role}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.token_hash:  # a new invite: its token is made here, and kept only hashed
+            self.token = new_invite_token()
+            self.token_hash = hash_key(self.token)
+            self.token_prefix = self.token[:INVITE_PREFIX_LENGTH]
+        super().save(*args, **kwargs)
 
     @property
     def is_link(self) -> bool:

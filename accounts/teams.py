@@ -20,7 +20,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.models import Invite, Membership, Role, Team, User
+from accounts.models import Invite, Membership, Role, Team, User, hash_key
 from accounts.permissions import Action, allows, require
 from accounts.typing import AuthedHttpRequest
 
@@ -166,7 +166,8 @@ def pending_invitation_count(user: User) -> int:
 
 
 def open_invite_by_token(token: str) -> Invite:
-    invite = get_object_or_404(Invite.objects.select_related("team", "invitee"), token=token)
+    """The open invite whose link carries `token` (only its hash is stored); 404 for any other."""
+    invite = get_object_or_404(Invite.objects.select_related("team", "invitee"), token_hash=hash_key(token))
     if not invite.is_open():
         raise Http404("This invitation is not valid any more.")
     return invite
@@ -240,6 +241,7 @@ def create_link(*, by: User, team: Team, role: str) -> Invite:
     """A link invite: anyone logged in who opens it within a week joins with `role`.
 
     Never as an owner: a link can be forwarded, so ownership is given to a named person only.
+    The returned invite's `token` is the only copy of the link's token: show it this once.
     """
     _require_owner(by, team)
     _check_role(role)

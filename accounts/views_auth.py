@@ -1,7 +1,8 @@
 """Signup, login, logout and the password pages.
 
 Login, logout and the password views are Django's own, given Studio's templates and
-URL names; signup is ours because it must go through `services.create_user`, which
+URL names (login and password-reset requests are throttled by `accounts.throttle`, answered
+with 429 and the time to wait); signup is ours because it must go through `services.create_user`, which
 grants the 50 free credits as a ledger entry in the same transaction.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -20,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts import services
+from accounts import services, throttle
 from accounts.forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm, SignupForm
 from accounts.tiers import PRICE_PER_IMAGE, SIGNUP_CREDITS
 
@@ -58,12 +60,25 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request)})
 
 
+def _too_many(response: HttpResponse, refusal: throttle.Refusal) -> HttpResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 class LoginView(auth_views.LoginView):
     """Log in with a username or an email; `next` is followed only within this site."""
 
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        """The form again with its errors; 429 with Retry-After when `accounts.throttle` refused the attempt."""
+        response = super().form_invalid(form)
+        if form.refusal is not None:
+            return _too_many(response, form.refusal)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -99,6 +114,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     html_email_template_name = "registration/password_reset_email.html"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        """Send the mail, unless this address asked for too many (counted whether or not the email has an account)."""
+        refusal = throttle.reset_requested(throttle.client_address(self.request))
+        if refusal is not None:
+            form.add_error(None, forms.ValidationError(refusal.message, code="throttled"))
+            return _too_many(self.form_invalid(form), refusal)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

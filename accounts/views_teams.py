@@ -2,8 +2,11 @@
 
 Each view parses the request, calls `accounts.teams` and either redirects with a toast
 (post/redirect/get) or re-renders its page with the error beside the form that caused it
-(status 422). The service decides who may do what: a non-member gets 404 from
-`teams.team_for`, a member whose role forbids the change gets `Forbidden` (403).
+(status 422). Creating an invite link is the exception: like a new API key, the link is
+shown in the response to the POST that made it (never stored in clear, never in the
+session or a toast) and the page afterwards shows only its first characters. The service
+decides who may do what: a non-member gets 404 from `teams.team_for`, a member whose role
+forbids the change gets `Forbidden` (403).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -37,9 +41,9 @@ def _role_name(role: str) -> str:
     return Role(role).label.lower()
 
 
-def join_url(request: AuthedHttpRequest, invite: Invite) -> str:
-    """The absolute address of a link invite, as the people it is sent to will open it."""
-    path = reverse("teams:join", args=[invite.token])
+def join_url(request: AuthedHttpRequest, token: str) -> str:
+    """The absolute address of a link invite with `token`, as the people it is sent to will open it."""
+    path = reverse("teams:join", args=[token])
     if settings.STUDIO_PUBLIC_URL:
         return settings.STUDIO_PUBLIC_URL + path
     return request.build_absolute_uri(path)
@@ -96,6 +100,27 @@ def create(request: AuthedHttpRequest) -> HttpResponse:
 # --- One team --------------------------------------------------------------------------------
 
 
+def _owner_context(
+    request: AuthedHttpRequest,
+    team: Team,
+    invite_form: InviteForm | None,
+    link_form: LinkForm | None,
+    rename_form: TeamNameForm | None,
+    new_link: Invite | None,
+) -> dict[str, Any]:
+    invites = teams.open_invites(team)
+    return {
+        "personal_invites": [i for i in invites if not i.is_link],
+        "link_invites": [i for i in invites if i.is_link],
+        "invite_form": invite_form or InviteForm(),
+        "link_form": link_form or LinkForm(),
+        "rename_form": rename_form or TeamNameForm(initial={"name": team.name}),
+        # Only the hash of a link's token is stored: its address exists in this one response.
+        "new_link": new_link,
+        "new_link_url": join_url(request, new_link.token) if new_link else "",
+    }
+
+
 def _render_team(
     request: AuthedHttpRequest,
     team: Team,
@@ -108,6 +133,7 @@ def _render_team(
     members_error: str = "",
     member_error_id: int | None = None,
     leave_error: str = "",
+    new_link: Invite | None = None,
 ) -> HttpResponse:
     is_owner = allows(me.role, Action.MANAGE_MEMBERS)
     context: dict[str, Any] = {
@@ -122,18 +148,12 @@ def _render_team(
         "leave_error": leave_error,
         "is_current": teams.current(request).key == team.public_id,
     }
-    if is_owner:  # invite tokens are for the owners' eyes only
-        invites = teams.open_invites(team)
-        for invite in invites:
-            invite.join_url = join_url(request, invite) if invite.is_link else ""
-        context.update(
-            personal_invites=[i for i in invites if not i.is_link],
-            link_invites=[i for i in invites if i.is_link],
-            invite_form=invite_form or InviteForm(),
-            link_form=link_form or LinkForm(),
-            rename_form=rename_form or TeamNameForm(initial={"name": team.name}),
-        )
-    return render(request, "accounts/team.html", context, status=status)
+    if is_owner:  # invites are for the owners' eyes only
+        context.update(_owner_context(request, team, invite_form, link_form, rename_form, new_link))
+    response = render(request, "accounts/team.html", context, status=status)
+    if new_link:
+        add_never_cache_headers(response)  # the back button must not bring the link back from a cache
+    return response
 
 
 @login_required
@@ -244,9 +264,11 @@ def create_link(request: AuthedHttpRequest, team_id: str) -> HttpResponse:
         return _render_team(request, team, me, status=422, link_form=form)
     link = teams.create_link(by=request.user, team=team, role=form.cleaned_data["role"])
     messages.success(
-        request, f"Created an invite link for {_role_name(link.role)}s. Copy it below; it works for 7 days."
+        request,
+        f"Created an invite link for {_role_name(link.role)}s. Copy it now: it is shown only this once, "
+        "and works for 7 days.",
     )
-    return _back_to(team, "links")
+    return _render_team(request, team, me, new_link=link)  # not a redirect: the link is in this page only
 
 
 @login_required

@@ -73,6 +73,9 @@ def test_screenshots_of_the_teams_pages(
     page.goto(f"{base}/teams/{crew.public_id}")
     page.locator(".link-item").wait_for()
     shoot(page, screenshot_dir, "owner", size, scheme)
+    page.click("#links button:has-text('Create link')")  # the new link's address is shown this once
+    page.locator(".link-item-new").wait_for()
+    shoot(page, screenshot_dir, "owner-new-link", size, scheme)
     page.locator(f"#role-{crew.memberships.get(user__username='olivia').pk}").select_option("viewer")
     page.locator(f"#member-{crew.memberships.get(user__username='olivia').pk} button:has-text('Save')").click()
     page.locator(".team-callout").wait_for()

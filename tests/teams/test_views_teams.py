@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import teams
-from accounts.models import Invite, Role, Team, User
+from accounts.models import Invite, Role, Team, User, hash_key
 from tests.teams.support import as_user, roles, toasts, url
 
 pytestmark = pytest.mark.django_db
@@ -156,13 +157,15 @@ def test_owner_revokes_a_personal_invitation(client, owner, crew, make_user):
 
 
 def test_owner_creates_a_link_and_sees_its_full_address(client, owner, crew):
-    response = client.post(url("link", crew.public_id), {"role": "viewer"}, follow=True)
+    response = client.post(url("link", crew.public_id), {"role": "viewer"})
 
     link = Invite.objects.get(team=crew, invitee=None)
     assert link.role == Role.VIEWER
     html = response.content.decode()
-    assert f'value="http://testserver/invites/{link.token}"' in html
+    token = re.search(r'value="http://testserver/invites/([^"]+)"', html).group(1)
+    assert link.token_hash == hash_key(token)  # the link shown is the one stored (hashed)
     assert f'data-copy="#link-{link.pk}"' in html
+    assert "shown only this once" in html
 
 
 def test_joining_by_link_shows_the_team_and_role_then_joins(client, owner, crew, make_user):
