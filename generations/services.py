@@ -21,7 +21,7 @@ from accounts import ledger, teams
 from accounts.ledger import InsufficientCredits
 from accounts.models import ApiKey, Team, User
 from accounts.permissions import Action, may_delete
-from generations import selectors, specs, storage
+from generations import links, selectors, specs, storage
 from generations.models import UNFINISHED, Batch, Generation, Stage, Star
 from generations.specs import Spec
 from generations.webhooks import guard as webhook_guard
@@ -74,7 +74,14 @@ def _engine_name(model: str) -> str:
 
 
 def _new_generation(
-    spec: Spec, *, user: User, api_key: ApiKey | None, batch: Batch | None, index: int | None, team: Team | None
+    spec: Spec,
+    *,
+    user: User,
+    api_key: ApiKey | None,
+    batch: Batch | None,
+    index: int | None,
+    team: Team | None,
+    public_base_url: str,
 ) -> Generation:
     now = timezone.now()
     deadline = now + timedelta(seconds=settings.STUDIO_GENERATION_DEADLINE_SECONDS)
@@ -90,6 +97,7 @@ def _new_generation(
         engine=_engine_name(spec.model),
         deadline=deadline,
         now=now,
+        public_base_url=public_base_url,
     )
 
 
@@ -121,17 +129,28 @@ def _check_can_generate(user: User, team: Team | None) -> None:
         teams.workspace_of_team(user, team).require(Action.GENERATE)
 
 
-def submit(*, user: User, spec: Spec, api_key: ApiKey | None = None, team: Team | None = None) -> Submitted:
+def submit(
+    *,
+    user: User,
+    spec: Spec,
+    api_key: ApiKey | None = None,
+    team: Team | None = None,
+    public_base_url: str = "",
+) -> Submitted:
     """Charge for and create one generation (in `team`'s workspace, if given), queued once committed.
 
     The credits are always the submitting user's, whichever workspace the image goes to.
+    `public_base_url` is the submitting request's (`links.request_base_url`): where its
+    webhook's links will point.
     """
     _check_can_generate(user, team)
     _check_webhook_urls([("webhook_url", spec.webhook_url)])
     with transaction.atomic():
         locked = _lock_user(user)
         _check_concurrency(locked, 1)
-        generation = _new_generation(spec, user=locked, api_key=api_key, batch=None, index=None, team=team)
+        generation = _new_generation(
+            spec, user=locked, api_key=api_key, batch=None, index=None, team=team, public_base_url=public_base_url
+        )
         generation.save()
         remaining = ledger.charge(user=locked, generations=[generation])
         queue.render([generation.pk])
@@ -162,6 +181,7 @@ def submit_batch(
     webhook_url: str = "",
     api_key: ApiKey | None = None,
     team: Team | None = None,
+    public_base_url: str = "",
 ) -> Submitted:
     """All or nothing: validate limits, charge for every item, create them, queue on commit."""
     _check_can_generate(user, team)
@@ -187,12 +207,15 @@ def submit_batch(
             team=team,
             api_key=api_key,
             webhook_url=webhook_url,
+            public_base_url=links.to_record(public_base_url),
             total=len(specs_),
             created_at=now,
             deadline_at=now + timedelta(seconds=specs.BATCH_TIMEOUT_SECONDS),
         )
         generations = [
-            _new_generation(spec, user=locked, api_key=api_key, batch=batch, index=i, team=team)
+            _new_generation(
+                spec, user=locked, api_key=api_key, batch=batch, index=i, team=team, public_base_url=public_base_url
+            )
             for i, spec in enumerate(specs_)
         ]
         Generation.objects.bulk_create(generations)

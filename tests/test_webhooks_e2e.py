@@ -1,7 +1,9 @@
 """The whole path with a real `celery worker`: a submitted image's completion reaches the receiver."""
 
 import json
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
@@ -43,3 +45,32 @@ def test_a_real_worker_delivers_the_completion_and_retries_a_failed_attempt(
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     delivery = WebhookDelivery.objects.get(generation=g)
     assert [a.status_code for a in delivery.attempts.order_by("number")] == [503, 200]
+
+
+def test_the_links_a_receiver_gets_point_at_the_server_that_was_asked(account, start_worker, httpserver, settings):
+    """Submitted over HTTP to a live server on a random port: the webhook's link is that server's, and works."""
+    use_fake_engine(settings, allow_private=True)
+    settings.STUDIO_PUBLIC_URL = ""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    worker = start_worker(STUDIO_MODELS_JSON=json.dumps(FAKE_MODELS), STUDIO_WEBHOOK_ALLOW_PRIVATE="1")
+    acct = account()
+    submitted = acct.http.post(
+        "/images/generate",
+        json={"model": "seedream-5.0-lite", "prompt": "A red barn", "webhook_url": httpserver.url_for("/hook")},
+    )
+    assert submitted.status_code == 200, submitted.text
+
+    wait_for(
+        lambda: WebhookDelivery.objects.filter(
+            generation__public_id=submitted.json()["task_id"], status="succeeded"
+        ).exists(),
+        timeout=60,
+        message=f"the webhook to be delivered; worker log:\n{worker.log()}",
+    )
+    ((request, _),) = httpserver.log
+    payload = json.loads(request.get_data())
+    server = urlsplit(str(acct.http.base_url))
+    for link in (payload["image_url"], payload["image_url_webp"]):
+        assert urlsplit(link)[:2] == (server.scheme, server.netloc), link
+    with httpx.Client(timeout=30) as receiver:
+        assert receiver.get(payload["image_url"]).content[:8] == b"\x89PNG\r\n\x1a\n"

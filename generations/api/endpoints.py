@@ -22,7 +22,7 @@ from accounts import ratelimit, teams
 from accounts.auth import ApiKeyAuth
 from accounts.models import ApiKey, Team
 from accounts.typing import ApiRequest
-from generations import selectors, services, specs
+from generations import links, selectors, services, specs
 from generations.api import idempotency, shapes
 from generations.api.docs import DESCRIPTION, StudioOpenAPI, documented, list_parameters
 from generations.api.errors import JSON, ApiError, door, install, not_found, to_api_error
@@ -114,7 +114,8 @@ def _team(request: ApiRequest, raw: Any) -> Team | None:
 
 
 def _base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/")
+    """Where this reply's links start; a submission records it for its webhook's links."""
+    return links.request_base_url(request)
 
 
 def _once(request: ApiRequest, endpoint: str, body: dict[str, Any], work: Callable[[], dict[str, Any]]) -> Any:
@@ -184,7 +185,10 @@ def generate(request: ApiRequest) -> Any:
     def work() -> dict[str, Any]:
         spec = specs.build_spec(body, require_model=True)
         team = _team(request, body.get("team"))
-        return shapes.accepted(services.submit(user=request.auth.user, spec=spec, api_key=request.auth, team=team))
+        submitted = services.submit(
+            user=request.auth.user, spec=spec, api_key=request.auth, team=team, public_base_url=_base_url(request)
+        )
+        return shapes.accepted(submitted)
 
     return _once(request, "images.generate", body, work)
 
@@ -222,7 +226,12 @@ def generate_batch(request: ApiRequest) -> Any:
         webhook_url = specs.clean_webhook_url(body.get("webhook_url"))
         team = _team(request, body.get("team"))
         submitted = services.submit_batch(
-            user=user, specs_=specs_, webhook_url=webhook_url, api_key=request.auth, team=team
+            user=user,
+            specs_=specs_,
+            webhook_url=webhook_url,
+            api_key=request.auth,
+            team=team,
+            public_base_url=_base_url(request),
         )
         return shapes.batch_accepted(submitted)
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from generations import specs
+from generations import links, specs
 
 if TYPE_CHECKING:
     from accounts.models import ApiKey, Team, User
@@ -56,6 +56,11 @@ class Batch(models.Model):
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="batches")
     api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
     webhook_url = models.URLField(max_length=specs.WEBHOOK_URL_MAX_LENGTH, blank=True)
+    public_base_url = models.CharField(
+        max_length=links.MAX_LENGTH,
+        blank=True,
+        help_text="Scheme and host of the request that submitted it: where its webhook's links point.",
+    )
     total = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     deadline_at = models.DateTimeField()
@@ -97,6 +102,11 @@ class Generation(models.Model):
     seed = models.BigIntegerField()
     metadata = models.JSONField(default=dict, blank=True)
     webhook_url = models.URLField(max_length=specs.WEBHOOK_URL_MAX_LENGTH, blank=True)
+    public_base_url = models.CharField(
+        max_length=links.MAX_LENGTH,
+        blank=True,
+        help_text="Scheme and host of the request that submitted it: where its webhook's links point.",
+    )
 
     # Where it is.
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.QUEUED, db_index=True)
@@ -182,12 +192,13 @@ class Generation(models.Model):
         engine: str,
         deadline: datetime,
         now: datetime,
+        public_base_url: str = "",
     ) -> Generation:
         """The unsaved row for `spec`, the one Spec-to-row mapping (`to_spec` maps back).
 
         A spec without a seed gets a random one; an item of a batch without its own
         webhook URL takes the batch's. Which engine and which deadline are the caller's
-        policy, passed in.
+        policy, passed in; `public_base_url` is the submitting request's (`links`).
         """
         spec = spec.with_seed()
         assert spec.seed is not None
@@ -209,6 +220,7 @@ class Generation(models.Model):
             seed=spec.seed,
             metadata=spec.metadata,
             webhook_url=spec.webhook_url or (batch.webhook_url if batch is not None else ""),
+            public_base_url=links.to_record(public_base_url),
             credits_charged=spec.price,
             created_at=now,
             enqueued_at=now,

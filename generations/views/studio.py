@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import teams
 from accounts.permissions import Action, Forbidden
 from accounts.typing import AuthedHttpRequest
-from generations import selectors, services, specs
+from generations import links, selectors, services, specs
 from generations.forms import (
     DEFAULT_SETTINGS,
     MAX_COUNT,
@@ -149,9 +149,10 @@ def studio(request: AuthedHttpRequest) -> HttpResponse:
 def _submit(request: AuthedHttpRequest, form: GenerationForm) -> services.Submitted:
     """Into the current workspace: a team's gallery when one is chosen (its editors and owners only)."""
     team = teams.current(request).team
+    base_url = links.request_base_url(request)
     if form.image_count == 1:
-        return services.submit(user=request.user, spec=form.spec, team=team)
-    return services.submit_batch(user=request.user, specs_=form.specs_to_submit(), team=team)
+        return services.submit(user=request.user, spec=form.spec, team=team, public_base_url=base_url)
+    return services.submit_batch(user=request.user, specs_=form.specs_to_submit(), team=team, public_base_url=base_url)
 
 
 @login_required

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
-from generations import storage
+from generations import links, storage
 from generations.models import Batch, Generation, WebhookDelivery, WebhookEvent
 from generations.outcome import batch_id as outcome_batch_id
 from generations.outcome import completed_fields, ended_fields, error_text, pick, timestamp
@@ -49,10 +48,6 @@ __all__ = [
 PAGE_SIZE = 25
 
 
-def _link_base() -> str:
-    return settings.STUDIO_PUBLIC_URL or settings.STUDIO_WEBHOOK_LINK_BASE_URL
-
-
 def encode(payload: dict[str, Any]) -> str:
     """The one serialisation of a body: compact, ASCII-only, key order as built."""
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=True)
@@ -61,7 +56,7 @@ def encode(payload: dict[str, Any]) -> str:
 def image_payload(g: Generation) -> dict[str, Any]:
     """The document's webhook payload for one finished generation (plus additive fields)."""
     completed = g.status == "completed"
-    base = _link_base()
+    base = links.webhook_base_url(g.public_base_url)  # the submitting request's host, unless configured
     payload: dict[str, Any] = {
         "event": WebhookEvent.IMAGE_COMPLETED if completed else WebhookEvent.IMAGE_FAILED,
         "task_id": g.public_id,
@@ -90,7 +85,7 @@ def image_payload(g: Generation) -> dict[str, Any]:
 
 def batch_payload(batch: Batch) -> dict[str, Any]:
     """`batch.completed`: the batch's results, as `GET /v1/images/batch/{batch_id}` lists them."""
-    base = _link_base()
+    base = links.webhook_base_url(batch.public_base_url)
     items = list(batch.generations.order_by("batch_index"))
     counts = Counter(g.status for g in items)
     results = []

@@ -2,6 +2,7 @@ import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.ledger import InsufficientCredits
@@ -41,10 +42,12 @@ class Command(BaseCommand):
         }
         try:
             spec = specs.build_spec(raw)
+            # No request to take a host from: webhook links use STUDIO_PUBLIC_URL, or the fallback.
+            base_url = settings.STUDIO_PUBLIC_URL
             if opts["count"] == 1:
-                submitted = services.submit(user=user, spec=spec)
+                submitted = services.submit(user=user, spec=spec, public_base_url=base_url)
             else:
-                submitted = services.submit_batch(user=user, specs_=[spec] * opts["count"])
+                submitted = services.submit_batch(user=user, specs_=[spec] * opts["count"], public_base_url=base_url)
         except specs.SpecError as exc:
             raise CommandError(f"{exc.field}: {exc.message}") from exc
         except (InsufficientCredits, services.RateLimited, services.BatchTooLarge) as exc:
