@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1.7
 # One image, two roles:
 #   docker run IMAGE web      -> gunicorn on :8000
-#   docker run IMAGE worker   -> a Celery worker (QUEUES=render,webhooks,default)
+#   docker run IMAGE worker   -> a Celery worker: QUEUES=render is one render slot (solo pool; run one
+#                                container per slot or GPU), QUEUES=webhooks,default the notifier
 #   docker run IMAGE beat     -> the sweeper (run exactly one)
 FROM python:3.11-slim-bookworm
 
@@ -23,7 +24,10 @@ case "${1:-web}" in
     python manage.py migrate --noinput
     exec gunicorn studio.wsgi:application --bind "0.0.0.0:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --threads 4 --access-logfile - ;;
   worker)
-    exec celery -A studio worker --queues "${QUEUES:-render,webhooks,default}" --concurrency "${WORKER_CONCURRENCY:-2}" --loglevel INFO ;;
+    case "${QUEUES:-render}" in
+      render) exec celery -A studio worker --queues render --pool solo --without-gossip --without-mingle --loglevel INFO ;;
+      *) exec celery -A studio worker --queues "${QUEUES}" --pool threads --concurrency "${WORKER_CONCURRENCY:-4}" --loglevel INFO ;;
+    esac ;;
   beat)
     exec celery -A studio beat --loglevel INFO --schedule /data/celerybeat-schedule ;;
   *)

@@ -1,15 +1,28 @@
 """Per-account requests-per-minute limits, counted in Django's cache.
 
-The counters live in the cache so that every web process sees the same count: the
-database cache by default (one table in the main database), Redis when `REDIS_URL` or
-`CACHE_URL` is set. Windows are fixed and aligned to the minute (`floor(now / 60)`), so
-`X-RateLimit-Reset` is simply the Unix time at which the current minute ends.
+The counters live in the cache so that every web process sees the same count. Windows
+are fixed and aligned to the minute (`floor(now / 60)`), so `X-RateLimit-Reset` is simply
+the Unix time at which the current minute ends. Counting must be atomic across processes,
+and it must not make a read-only call wait on the main database's write lock (a call is
+counted before it does anything else, so a locked main database used to hold even
+`GET /v1/account/credits` for the whole busy timeout). Where the counters live:
 
-Counting must be atomic across processes. Redis' INCR is; Django's database cache
-implements `incr` as read-then-write, so there the read and the write run in one
-transaction that holds a lock: on SQLite the transaction's `BEGIN IMMEDIATE` (Studio's
-SQLite settings) takes the write lock up front; on other databases the counter's row is
-locked with SELECT … FOR UPDATE. Either way two processes cannot both read 5 and write 6.
+- **Redis** (`REDIS_URL` / `CACHE_URL`): `add` (SET NX with the window's expiry), then
+  INCR, which is atomic on the server.
+- **SQLite, the embedded default**: `studio.sqlite_cache.SQLiteCache`, a file of its own
+  next to the main database (`var/cache.sqlite3`), WAL, autocommit, short busy timeout.
+  A hit is one `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement (`count`), atomic by
+  itself, so no `BEGIN IMMEDIATE` and nothing in the main database: a lock held on the
+  main database no longer touches the counters, and counting no longer adds a write to
+  the main database per call. The file is shared by every process on the machine, which
+  is all an embedded SQLite studio runs on. (Chosen over a single UPSERT in the main
+  database, which would still queue behind its write lock, and over per-process memory,
+  which would not hold across `make run`'s two gunicorn workers.)
+- **The database cache** (with PostgreSQL and no Redis, where several hosts may share one
+  database): Django implements `incr` as read-then-write, so the read and the write run in
+  one transaction with the counter's row locked by SELECT … FOR UPDATE (only that row,
+  and PostgreSQL's `lock_timeout` bounds the wait). On SQLite the transaction's
+  `BEGIN IMMEDIATE` takes the write lock up front.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ from django.core.cache.backends.db import BaseDatabaseCache
 from django.db import connections, router, transaction
 
 from accounts.models import User
+from studio.sqlite_cache import SQLiteCache
 
 WINDOW_SECONDS = 60
 
@@ -104,6 +118,8 @@ def _increment_in_database_cache(cache: BaseDatabaseCache, key: str, ttl: int) -
 def increment(key: str, ttl: int) -> int:
     """Atomically count one more hit on `key` in the default cache; the new count."""
     cache = caches["default"]
+    if isinstance(cache, SQLiteCache):
+        return cache.count(key, ttl)
     if isinstance(cache, BaseDatabaseCache):
         return _increment_in_database_cache(cache, key, ttl)
     return _increment_atomically(cache, key, ttl)

@@ -7,10 +7,14 @@ anything: the work is in `worker`, `webhooks.delivery` and `exports`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_ready
 
 from generations import exports
 from generations.webhooks import delivery
+from generations.worker import beats
 from generations.worker import render as worker_render
 from generations.worker import sweep as worker_sweep
 
@@ -42,3 +46,9 @@ def deliver_webhook(delivery_id: int) -> None:
 def sweep_webhooks() -> int:
     """Queue again overdue webhook deliveries whose task was lost (a worker restart)."""
     return delivery.sweep_due()
+
+
+@worker_ready.connect
+def _beat_while_alive(sender: Any, **_: Any) -> None:
+    """Every worker process says which queues it consumes, for `/healthz`."""
+    beats.start(sender.app.amqp.queues.consume_from)

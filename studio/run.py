@@ -1,7 +1,14 @@
-"""`python -m studio.run`: web, workers and sweeper together; one Ctrl-C stops them all.
+"""`python -m studio.run`: web, render slots, notifier and sweeper, supervised; Ctrl-C stops all.
 
-This is what `make run` starts. On many machines, run the parts separately instead
-(see the README): gunicorn for web, `celery worker` per queue, one `celery beat`.
+This is what `make run` starts. Each render slot is its own `celery worker --pool solo`
+process: a slot killed mid-render (OOM, `kill -9`) takes nothing down with it, since
+there is no shared pool lock for a dead child to hold (a prefork pool's children wait
+forever on the semaphore a SIGKILLed sibling held). A child that exits is restarted with
+back-off (1 s, 2 s, 4 s … at most 30 s, back to 1 s once it has run a minute), with a
+log line; only SIGINT or SIGTERM stops everything.
+
+On many machines, run the parts separately instead (see the README and the Procfile):
+gunicorn for web, one solo `celery worker` per render slot, a notifier, one `celery beat`.
 """
 
 from __future__ import annotations
@@ -11,14 +18,24 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 HOST = os.environ.get("STUDIO_HOST", "127.0.0.1")
 PORT = os.environ.get("STUDIO_PORT", "8000")
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 30.0
+HEALTHY_AFTER = 60.0
+
+
+def render_slots() -> int:
+    return max(1, int(os.environ.get("WORKER_CONCURRENCY", "2")))
 
 
 def commands() -> dict[str, list[str]]:
     python = sys.executable
-    return {
+    celery = [python, "-m", "celery", "-A", "studio"]
+    procs = {
         "web": [
             python, "-m", "gunicorn", "studio.wsgi:application",
             "--bind", f"{HOST}:{PORT}",
@@ -26,53 +43,102 @@ def commands() -> dict[str, list[str]]:
             "--threads", "4",
             "--access-logfile", "-",
         ],
-        "worker": [
-            python, "-m", "celery", "-A", "studio", "worker", "--hostname", "render@%h",
-            "--queues", "render",
-            "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"),
-            "--loglevel", "INFO",
-        ],
-        # Webhook deliveries and exports wait on the network and the disk, not the CPU: their
-        # own worker (threads) means a slow receiver never holds up a render.
-        "notifier": [
-            python, "-m", "celery", "-A", "studio", "worker", "--hostname", "notify@%h",
-            "--queues", "webhooks,default", "--pool", "threads", "--concurrency", "4",
-            "--loglevel", "INFO",
-        ],
-        "sweeper": [python, "-m", "celery", "-A", "studio", "beat", "--loglevel", "INFO"],
     }  # fmt: skip
+    for slot in range(1, render_slots() + 1):
+        procs[f"render-{slot}"] = [
+            *celery, "worker", "--hostname", f"render-{slot}@%h", "--queues", "render", "--pool", "solo",
+            "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+        ]  # fmt: skip
+    # Webhook deliveries and exports wait on the network and the disk, not the CPU: their
+    # own worker (threads) means a slow receiver never holds up a render.
+    procs["notifier"] = [
+        *celery, "worker", "--hostname", "notify@%h", "--queues", "webhooks,default", "--pool", "threads",
+        "--concurrency", "4", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+    ]  # fmt: skip
+    procs["sweeper"] = [*celery, "beat", "--loglevel", "INFO"]
+    return procs
+
+
+def say(line: str) -> None:
+    print(f"studio.run: {line}", flush=True)
+
+
+@dataclass
+class Child:
+    """One supervised process, restarted with back-off whenever it exits."""
+
+    name: str
+    command: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restart_at: float = 0.0
+    backoff: float = BACKOFF_FIRST
+    restarts: int = 0
+
+    def start(self, now: float) -> None:
+        self.proc = subprocess.Popen(self.command)
+        self.started_at = now
+        self.restart_at = 0.0
+
+    def check(self, now: float) -> None:
+        """Restart the child if it exited and its back-off has passed."""
+        if self.proc is not None and self.proc.poll() is None:
+            if now - self.started_at >= HEALTHY_AFTER:
+                self.backoff = BACKOFF_FIRST
+            return
+        if self.proc is not None:
+            code = self.proc.returncode
+            self.proc = None
+            self.restart_at = now + self.backoff
+            say(f"{self.name} exited with {code}; restarting in {self.backoff:.0f} s")
+            self.backoff = min(BACKOFF_MAX, self.backoff * 2)
+        if now >= self.restart_at:
+            self.restarts += 1
+            self.start(now)
+            say(f"{self.name} restarted (restart {self.restarts})")
+
+
+@dataclass
+class Supervisor:
+    children: list[Child]
+    clock: Callable[[], float] = time.monotonic
+    stopping: bool = field(default=False, init=False)
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def run(self, *, poll: float = 0.2) -> int:
+        for child in self.children:
+            child.start(self.clock())
+        while not self.stopping:
+            for child in self.children:
+                child.check(self.clock())
+            time.sleep(poll)
+        return self.shutdown()
+
+    def shutdown(self, *, grace: float = 15.0) -> int:
+        running = [c.proc for c in self.children if c.proc is not None and c.proc.poll() is None]
+        for proc in running:
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in running:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        return 0
 
 
 def main() -> int:
-    procs = {name: subprocess.Popen(cmd) for name, cmd in commands().items()}
-    print(f"Studio: http://{HOST}:{PORT}/  (web, render and webhook workers, sweeper; Ctrl-C stops all)", flush=True)
-
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    code = 0
-    while not stopping:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                print(f"{name} exited with {proc.returncode}; stopping the others.", flush=True)
-                code = proc.returncode or 1
-                stopping = True
-        time.sleep(0.2)
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return code
+    supervisor = Supervisor([Child(name, command) for name, command in commands().items()])
+    signal.signal(signal.SIGINT, supervisor.stop)
+    signal.signal(signal.SIGTERM, supervisor.stop)
+    print(
+        f"Studio: http://{HOST}:{PORT}/  (web, {render_slots()} render slots, webhook worker, sweeper; "
+        "Ctrl-C stops all)",
+        flush=True,
+    )
+    return supervisor.run()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ switch to PostgreSQL, Redis and S3-compatible storage without code changes.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.HtmxLoginRedirectMiddleware",
+    "studio.unavailable.DatabaseUnavailableMiddleware",  # a locked database: 503 + Retry-After
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -77,21 +79,35 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
+# How long a query waits for a lock before failing (SQLite's busy timeout; PostgreSQL's
+# lock_timeout and connect_timeout). A web request that cannot get the database within
+# this answers 503 `service_unavailable` with Retry-After (the API's envelope, or
+# `studio.unavailable` for pages) instead of hanging, so web servers (gunicorn,
+# `runserver`) wait 3 s; workers, beat, management commands and the test suite keep
+# 20 s, since their work has no client waiting on it. STUDIO_DB_BUSY_TIMEOUT sets both.
+_WEB_SERVER = "gunicorn" in sys.modules or sys.argv[1:2] == ["runserver"]
+DB_BUSY_TIMEOUT = env_float("STUDIO_DB_BUSY_TIMEOUT", 3.0 if _WEB_SERVER else 20.0)
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
+    if "postgresql" in DATABASES["default"]["ENGINE"]:
+        _pg = DATABASES["default"].setdefault("OPTIONS", {})
+        _pg.setdefault("connect_timeout", max(1, round(DB_BUSY_TIMEOUT)))
+        _pg["options"] = f"-c lock_timeout={int(DB_BUSY_TIMEOUT * 1000)} {_pg.get('options', '')}".strip()
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("STUDIO_SQLITE_PATH", str(VAR_DIR / "studio.sqlite3")),
             "OPTIONS": {
-                # Writers queue on the lock instead of failing; BEGIN IMMEDIATE takes the
-                # write lock up front so a read-then-write transaction cannot deadlock.
-                "timeout": 20,
+                # Writers queue on the lock (up to the busy timeout) instead of failing at once;
+                # BEGIN IMMEDIATE takes the write lock up front so a read-then-write
+                # transaction cannot deadlock.
+                "timeout": DB_BUSY_TIMEOUT,
                 "transaction_mode": "IMMEDIATE",
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    f"PRAGMA busy_timeout={int(DB_BUSY_TIMEOUT * 1000)}; PRAGMA foreign_keys=ON;"
                 ),
             },
         }
@@ -99,11 +115,23 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-# --- Cache (rate-limit counters, idempotency locks) -----------------------------------
+# --- Cache (rate-limit counters) --------------------------------------------------------
+# Redis when configured. Otherwise, with SQLite, a cache file of its own next to the main
+# database (`studio.sqlite_cache`: one atomic statement a hit, never the main database's
+# write lock; shared by every process on the machine). With PostgreSQL and no Redis, the
+# database cache, which every host sharing the database sees.
 CACHE_URL = env_str("CACHE_URL", env_str("REDIS_URL", ""))
 CACHES: dict[str, dict[str, Any]]
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    CACHES = {
+        "default": {
+            "BACKEND": "studio.sqlite_cache.SQLiteCache",
+            "LOCATION": env_str("STUDIO_CACHE_PATH", str(VAR_DIR / "cache.sqlite3")),
+            "OPTIONS": {"busy_timeout": min(DB_BUSY_TIMEOUT, 5.0)},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -194,7 +222,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("STUDIO_RENDER_SOFT_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("STUDIO_RENDER_HARD_LIMIT", 660)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-STUDIO_SWEEP_INTERVAL_SECONDS = env_float("STUDIO_SWEEP_INTERVAL_SECONDS", 15.0)
+# The sweeper is the recovery path for a SIGKILLed render (the embedded broker cannot
+# redeliver what a dead consumer took), so it runs every few seconds.
+STUDIO_SWEEP_INTERVAL_SECONDS = env_float("STUDIO_SWEEP_INTERVAL_SECONDS", 3.0)
 
 # --- Studio -----------------------------------------------------------------------------
 # Engine name -> class. Operators may add their own.
@@ -215,9 +245,15 @@ STUDIO_LINK_TTL_SECONDS = env_int("STUDIO_LINK_TTL_SECONDS", 24 * 3600)
 STUDIO_GENERATION_DEADLINE_SECONDS = env_int("STUDIO_GENERATION_DEADLINE_SECONDS", 15 * 60)
 # Queued work not picked up this long after it was last enqueued is enqueued again.
 STUDIO_REQUEUE_AFTER_SECONDS = env_int("STUDIO_REQUEUE_AFTER_SECONDS", 120)
-# A rendering generation whose worker has not sent a heartbeat this long is taken over.
-STUDIO_RENDER_STALE_SECONDS = env_float("STUDIO_RENDER_STALE_SECONDS", 60.0)
-STUDIO_HEARTBEAT_SECONDS = env_float("STUDIO_HEARTBEAT_SECONDS", 5.0)
+# A rendering worker touches its generation every HEARTBEAT seconds; one whose heartbeat
+# is older than three of them has died, and its claim is taken over (by a redelivered
+# task at once, or by the sweeper's next pass).
+STUDIO_HEARTBEAT_SECONDS = env_float("STUDIO_HEARTBEAT_SECONDS", 2.0)
+STUDIO_RENDER_STALE_SECONDS = env_float("STUDIO_RENDER_STALE_SECONDS", 3 * STUDIO_HEARTBEAT_SECONDS)
+# Each worker process says it is alive every WORKER_BEAT seconds, per queue (`/healthz`);
+# a queue with no beat for WORKER_STALE seconds has no live worker.
+STUDIO_WORKER_BEAT_SECONDS = env_float("STUDIO_WORKER_BEAT_SECONDS", 2.0)
+STUDIO_WORKER_STALE_SECONDS = env_float("STUDIO_WORKER_STALE_SECONDS", 5 * STUDIO_WORKER_BEAT_SECONDS)
 STUDIO_PROGRESS_MIN_INTERVAL = env_float("STUDIO_PROGRESS_MIN_INTERVAL", 0.25)
 STUDIO_WEBHOOK_ALLOW_PRIVATE = env_bool("STUDIO_WEBHOOK_ALLOW_PRIVATE", False)
 STUDIO_WEBHOOK_TIMEOUT_SECONDS = env_float("STUDIO_WEBHOOK_TIMEOUT_SECONDS", 10.0)
@@ -227,8 +263,10 @@ STUDIO_WEBHOOK_RETRY_SCHEDULE = [
     int(s)
     for s in env_list("STUDIO_WEBHOOK_RETRY_SCHEDULE", ["0", "5", "300", "1800", "7200", "18000", "36000", "36000"])
 ]
-# Webhooks have no request to take a host from: image links in their payloads start with
-# STUDIO_PUBLIC_URL, or this when it is unset (where `make run` serves).
+# The last resort for absolute links sent with no request to take a host from: webhook
+# links start with STUDIO_PUBLIC_URL, else the host of the request that submitted the
+# generation (`generations.links`), else this (rows from `manage.py generate`); team
+# invitation emails use it when STUDIO_PUBLIC_URL is unset. Where `make run` serves.
 STUDIO_WEBHOOK_LINK_BASE_URL = env_str("STUDIO_WEBHOOK_LINK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {

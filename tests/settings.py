@@ -16,6 +16,11 @@ from studio.settings import DATABASES, VAR_DIR
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so worker processes started by a test see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+if CACHES["default"]["BACKEND"] == "studio.sqlite_cache.SQLiteCache":  # noqa: F405
+    # pytest-xdist's workers share VAR_DIR (and each has its own test database): one counters
+    # file each, which the server and worker processes a test starts inherit with the variable.
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    CACHES["default"]["LOCATION"] = str(VAR_DIR / f"cache-{_worker}.sqlite3")  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True

@@ -21,7 +21,7 @@ from generations.api.errors import ERRORS
 from generations.api.schemas import ErrorEnvelope
 
 # Every endpoint behind the key can answer these.
-COMMON_ERRORS = ("invalid_api_key", "rate_limited", "server_error")
+COMMON_ERRORS = ("invalid_api_key", "rate_limited", "server_error", "service_unavailable")
 BODY_ERRORS = ("invalid_json", "invalid_request", "request_too_large")
 IDEMPOTENCY_ERRORS = ("invalid_idempotency_key", "idempotency_in_progress")
 # On every reply to an authenticated request (see `api_errors.door`).
@@ -211,7 +211,7 @@ class StudioOpenAPI(NinjaAPI):
                     if int(status) == 401:
                         continue
                     reply["headers"] = dict(rate)
-                    if int(status) == 429:
+                    if int(status) in (429, 503):
                         reply["headers"]["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
                     if int(status) == 200 and any(p["name"] == "Idempotency-Key" for p in operation["parameters"]):
                         reply["headers"]["Idempotent-Replayed"] = {"$ref": "#/components/headers/Idempotent-Replayed"}

@@ -2,7 +2,8 @@
 
 `{"error": {"code": ..., "message": ..., "status": ...}}` is the only error body the API
 sends: for validation, malformed JSON, unknown ids and paths (404), wrong methods (405),
-missing keys (401), limits (429) and unexpected failures (500). `ERRORS` lists every
+missing keys (401), limits (429), unexpected failures (500) and a database that does not
+answer in time (503, with Retry-After: locked, or refusing connections). `ERRORS` lists every
 code with its status; `EXCEPTIONS` maps the domain's exceptions to codes. `door` wraps
 each `/v1` URL so that even what happens outside Django Ninja's own handlers (its root
 view, the 405 it answers itself) leaves in the same envelope, and so every reply to an
@@ -18,6 +19,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -35,6 +37,8 @@ from studio.paging import BadCursor
 
 log = logging.getLogger("generations.api.endpoints")
 JSON = "application/json; charset=utf-8"
+RETRY_AFTER_UNAVAILABLE = 3  # seconds, on a 503 `service_unavailable`
+UNAVAILABLE_MESSAGE = "The database is busy and did not answer in time. Retry after the Retry-After seconds."
 
 
 @dataclass(frozen=True)
@@ -86,11 +90,19 @@ ERRORS: dict[str, ErrorCode] = {
         ErrorCode("not_cancelable", 409, "The image has already finished"),
         ErrorCode("request_too_large", 413, "The request body is too large"),
         ErrorCode("server_error", 500, "Unexpected server error; retry the request"),
+        ErrorCode(
+            "service_unavailable",
+            503,
+            "The database is busy (locked) or unreachable; retry after Retry-After seconds",
+        ),
     )
 }
 
 # Domain exceptions -> code. SpecError and ApiError carry their own code.
 EXCEPTIONS: dict[type[Exception], str] = {
+    # Locked past the busy timeout / lock_timeout, or no connection: the transaction it was in
+    # rolled back. A POST is retried safely with the same Idempotency-Key.
+    OperationalError: "service_unavailable",
     InvalidApiKey: "invalid_api_key",
     AuthenticationError: "invalid_api_key",
     InsufficientCredits: "insufficient_credits",
@@ -158,6 +170,9 @@ def to_api_error(exc: Exception) -> ApiError:
             headers["WWW-Authenticate"] = 'Bearer realm="studio"'
         if code == "rate_limited":
             headers["Retry-After"] = str(int(getattr(exc, "retry_after", 5)))
+        if code == "service_unavailable":
+            headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+            return ApiError(code, UNAVAILABLE_MESSAGE, headers)
         message = str(exc) or ERRORS[code].description
         if isinstance(exc, Http404) and not str(exc):
             message = "Not found."
@@ -171,7 +186,9 @@ def to_api_error(exc: Exception) -> ApiError:
 def handle(request: HttpRequest, exc: Exception) -> HttpResponse:
     """Django Ninja's exception handler for every exception type."""
     error = to_api_error(exc)
-    if error.status >= 500:
+    if error.code == "service_unavailable":  # expected under load or maintenance: one line, no traceback
+        log.warning("/v1 %s %s answered 503: %s: %s", request.method, request.path, type(exc).__name__, exc)
+    elif error.status >= 500:
         log.error("/v1 %s %s failed", request.method, request.path, exc_info=exc)
     return error.response()
 

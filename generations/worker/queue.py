@@ -9,11 +9,18 @@ messages resolve across deploys and this module needs nothing above it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from generations.models import Generation, Stage
 from studio.celery import app
+
+log = logging.getLogger(__name__)
 
 RENDER = "generations.tasks.render"
 DELIVER_WEBHOOK = "generations.tasks.deliver_webhook"
@@ -25,14 +32,33 @@ def _send(name: str, *args: object, countdown: float = 0) -> None:
 
 
 def render(generation_ids: Iterable[int], *, countdown: float = 0) -> None:
-    """Render these generations once the transaction commits (after `countdown` seconds)."""
+    """Render these generations once the transaction commits (after `countdown` seconds).
+
+    A broker that refuses the message does not undo what committed: the caller still gets
+    its task ids, and the rows are marked for the sweeper's next pass to send again.
+    """
     ids = list(generation_ids)
 
     def send_all() -> None:
-        for pk in ids:
-            _send(RENDER, pk, countdown=countdown)
+        unsent = list(ids)
+        try:
+            while unsent:
+                _send(RENDER, unsent[0], countdown=countdown)
+                unsent.pop(0)
+        except Exception:
+            log.exception("broker refused %d render message(s); the sweeper sends them again", len(unsent))
+            mark_unsent(unsent)
 
     transaction.on_commit(send_all)
+
+
+def mark_unsent(generation_ids: list[int]) -> None:
+    """Make queued generations due for the sweeper's next pass (their message never left)."""
+    due = timezone.now() - timedelta(seconds=settings.STUDIO_REQUEUE_AFTER_SECONDS + 1)
+    try:
+        Generation.objects.filter(pk__in=generation_ids, stage=Stage.QUEUED).update(enqueued_at=due)
+    except Exception:  # the database too: the sweeper still finds them, REQUEUE_AFTER later
+        log.exception("could not mark %d generation(s) for the sweeper", len(generation_ids))
 
 
 def deliver_webhook(delivery_id: int, *, countdown: float = 0) -> None:
