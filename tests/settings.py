@@ -11,7 +11,9 @@ os.environ.setdefault("STUDIO_VAR_DIR", tempfile.mkdtemp(prefix="studio-test-"))
 os.environ.setdefault("STUDIO_BLOCKED_TERMS", "nsfw,gore,forbiddenword")
 
 from studio.settings import *  # noqa: F403
-from studio.settings import DATABASES, VAR_DIR
+from studio.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR
+
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so worker processes started by a test see the same database.
@@ -19,9 +21,20 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 if CACHES["default"]["BACKEND"] == "studio.sqlite_cache.SQLiteCache":  # noqa: F405
     # pytest-xdist's workers share VAR_DIR (and each has its own test database): one counters
     # file each, which the server and worker processes a test starts inherit with the variable.
-    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    CACHES["default"]["LOCATION"] = str(VAR_DIR / f"cache-{_worker}.sqlite3")  # noqa: F405
+    CACHES["default"]["LOCATION"] = str(VAR_DIR / f"cache-{_XDIST_WORKER}.sqlite3")  # noqa: F405
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # And one broker folder each: a worker process a test starts must only ever see the
+    # messages of its own test database (ids in another one name other generations).
+    _broker = VAR_DIR / f"broker-{_XDIST_WORKER}"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "data_folder_in": str(_broker / "queue"),
+        "data_folder_out": str(_broker / "queue"),
+        "control_folder": str(_broker / "control"),
+        "processed_folder": str(_broker / "processed"),
+    }
 
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / f"celerybeat-schedule-{_XDIST_WORKER}")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -6,11 +6,13 @@ import html
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from accounts import ledger
 from generations import services, specs
 from generations.models import Batch, Generation, Stage
+from generations.worker import beats
 from tests.studio_factories import make_generation
 
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -266,3 +268,13 @@ def test_a_polling_tile_after_the_session_ended_sends_the_whole_page_to_log_in(c
     # A plain request still gets the ordinary redirect.
     plain = client.get(reverse("generations:tile", args=[g.public_id]))
     assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login")
+
+
+def test_the_form_says_rendering_is_paused_while_no_render_worker_beats(logged_in):
+    cache.delete(beats._key("render"))
+    paused = logged_in.get(STUDIO)
+    assert paused.status_code == 200 and b"data-rendering-paused" in paused.content
+    assert b"Rendering is paused" in paused.content
+
+    beats.beat(["render"])
+    assert b"data-rendering-paused" not in logged_in.get(STUDIO).content

@@ -35,6 +35,7 @@ from generations.forms import (
 )
 from generations.models import Generation, Stage
 from generations.review import selectors as review_selectors
+from generations.worker import beats
 
 PAGE_SIZE = 48
 LAST_SETTINGS = "studio.last_settings"
@@ -76,6 +77,7 @@ def form_context(request: AuthedHttpRequest, form: GenerationForm, values: dict[
         "balance": request.user.credits,
         "prompt_max": specs.PROMPT_MAX_LENGTH,
         "max_colors": specs.MAX_COLORS,
+        "rendering_paused": not beats.alive("render"),
     }  # fmt: skip
 
 

@@ -42,6 +42,14 @@ def last_beats(queues: Iterable[str] = QUEUES) -> dict[str, float | None]:
     return {q: (now - stamps[_key(q)]) if _key(q) in stamps else None for q in queues}
 
 
+def alive(queue: str) -> bool:
+    """Has a live worker consuming `queue` been seen lately? (Eager mode renders in-process: always.)"""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return True
+    age = last_beats([queue])[queue]
+    return age is not None and age <= settings.STUDIO_WORKER_STALE_SECONDS
+
+
 def start(queues: Iterable[str]) -> threading.Thread:
     """Beat for `queues` from a daemon thread until the process ends."""
     names = sorted(set(queues))
