@@ -4,17 +4,22 @@
 #   docker run IMAGE worker   -> a Celery worker: QUEUES=render is one render slot (solo pool; run one
 #                                container per slot or GPU), QUEUES=webhooks,default the notifier
 #   docker run IMAGE beat     -> the sweeper (run exactly one)
+# The image is production (DJANGO_DEBUG=0): it refuses to start until it is given
+# DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS (README, "Production"); it holds no key of its own.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    STUDIO_VAR_DIR=/data DJANGO_ALLOWED_HOSTS=* PORT=8000
+    STUDIO_VAR_DIR=/data DJANGO_DEBUG=0 PORT=8000
 WORKDIR /app
 
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
-RUN DJANGO_SECRET_KEY=build python manage.py collectstatic --noinput -v 0 \
+# collectstatic loads the settings, so it runs on the embedded defaults, whose key is made in a
+# folder deleted in the same step: nothing secret stays in a layer.
+RUN env -u DJANGO_DEBUG STUDIO_VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput -v 0 \
+    && rm -rf /tmp/build-var \
     && useradd --create-home studio && mkdir -p /data && chown studio /data
 COPY <<'SH' /usr/local/bin/studio-entry
 #!/bin/sh

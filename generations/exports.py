@@ -3,7 +3,8 @@
 A selection of up to `STREAM_LIMIT` images is streamed as it is written (stdlib
 `zipfile` on an unseekable sink, so nothing is held in memory but one chunk). Larger
 selections become an `Export` that a Celery task writes to storage, reporting progress,
-so a request never runs for minutes. Entries are the PNGs (already compressed, so they
+so a request never runs for minutes; its download comes from the same storage (on S3,
+a presigned link to the bucket). Entries are the PNGs (already compressed, so they
 are stored, not deflated) under readable names made from each prompt.
 """
 
@@ -15,7 +16,6 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
@@ -145,7 +145,8 @@ def build_export(export_id: int) -> None:
                         Export.objects.filter(pk=export_id).update(done=F("done") + 1)
             size = out.tell()
             out.seek(0)
-            name = default_storage.save(f"exports/{export.public_id}.zip", File(out))
+            name = f"exports/{export.public_id}.zip"
+            name = default_storage.save(name, storage.TypedFile(out, name, content_type="application/zip"))
     except Exception as exc:
         log.exception("export %s failed", export.public_id)
         Export.objects.filter(pk=export_id).update(

@@ -3,7 +3,9 @@
 Files go through Django's storage API, so `STUDIO_STORAGE=s3` moves them to S3-compatible
 storage without code changes. Links are signed tokens naming the generation, the file
 kind and an expiry; the file view refuses a bad signature (403) and an expired one (410).
-With a storage that signs its own URLs (S3), the link is the storage's presigned URL.
+With a storage that signs its own URLs (S3), the link is the storage's presigned URL,
+naming the download in its `response-content-disposition`, and every object is written
+with its media type, so S3 answers with the right Content-Type.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import io
 import json
 import re
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import IO, Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image, PngImagePlugin
@@ -26,6 +29,14 @@ from generations.models import Generation
 THUMBNAIL_SIZE = 384
 KINDS = {"png": "image/png", "webp": "image/webp", "thumbnail": "image/webp"}
 _SIGNER_SALT = "studio.files"
+
+
+class TypedFile(File):
+    """A file with its media type, which S3 storage records as the object's Content-Type."""
+
+    def __init__(self, file: IO[bytes], name: str, *, content_type: str) -> None:
+        super().__init__(file, name)
+        self.content_type = content_type
 
 
 class LinkInvalid(Exception):
@@ -98,7 +109,7 @@ def save_images(generation: Generation, image: Image.Image, params: dict[str, An
         name = file_name(generation, kind)
         if default_storage.exists(name):
             default_storage.delete(name)
-        names[kind] = default_storage.save(name, ContentFile(data))
+        names[kind] = default_storage.save(name, TypedFile(io.BytesIO(data), name, content_type=KINDS[kind]))
     names["png_size"] = len(png)
     return names
 
@@ -111,6 +122,14 @@ def delete_images(generation: Generation) -> None:
 
 def storage_signs_urls() -> bool:
     return getattr(default_storage, "querystring_auth", False)
+
+
+def presigned_url(name: str, *, filename: str, attachment: bool = False) -> str:
+    """The storage's own expiring link to `name` (S3), which saves as `filename`."""
+    disposition = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
+    # S3Storage.url takes the headers S3 should answer with; Django's Storage.url does not.
+    url: Callable[..., str] = default_storage.url
+    return url(name, parameters={"ResponseContentDisposition": disposition})
 
 
 def make_token(generation: Generation, kind: str, *, ttl: int | None = None) -> str:
@@ -143,12 +162,13 @@ def download_filename(generation: Generation, kind: str) -> str:
     return f"{words}-{generation.public_id[-6:]}.{ext}"
 
 
-def signed_url(generation: Generation, kind: str, *, base_url: str = "") -> str:
-    """An absolute, expiring link to one of a completed generation's files."""
+def signed_url(generation: Generation, kind: str, *, base_url: str = "", download: bool = False) -> str:
+    """An absolute, expiring link to one of a completed generation's files; `download`: saved, not shown."""
     name = {"png": generation.image_png, "webp": generation.image_webp, "thumbnail": generation.thumbnail}[kind]
     if not name:
         return ""
+    filename = download_filename(generation, kind)
     if storage_signs_urls():
-        return default_storage.url(name)
-    path = reverse("files:get", args=[make_token(generation, kind), download_filename(generation, kind)])
-    return f"{(settings.STUDIO_PUBLIC_URL or base_url).rstrip('/')}{path}"
+        return presigned_url(name, filename=filename, attachment=download)
+    path = reverse("files:get", args=[make_token(generation, kind), filename])
+    return f"{(settings.STUDIO_PUBLIC_URL or base_url).rstrip('/')}{path}{'?download=1' if download else ''}"

@@ -1,7 +1,9 @@
 """Studio's settings: one module, read from environment variables, embedded defaults.
 
 With no environment at all Studio runs on one machine with no servers: SQLite (WAL),
-Celery over kombu's filesystem transport, files under `var/media`, the database cache.
+Celery over kombu's filesystem transport, files under `var/media`, the database cache,
+and a secret key made on first start in `var/secret-key`. `DJANGO_DEBUG=0` is production
+(`studio.production`: a real key and explicit hosts required, HTTPS on).
 `DATABASE_URL`, `CELERY_BROKER_URL`, `REDIS_URL`/`CACHE_URL` and `STUDIO_STORAGE=s3`
 switch to PostgreSQL, Redis and S3-compatible storage without code changes.
 """
@@ -15,18 +17,42 @@ from typing import Any
 
 import dj_database_url
 
+from studio import production, s3
 from studio.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("STUDIO_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-change-me-" + "x" * 32)
+# --- Secret key, hosts, HTTPS (the rules: studio/production.py) -------------------------
+# DJANGO_DEBUG unset: one machine, no configuration (a key made once in VAR_DIR, loopback
+# hosts, plain http). DJANGO_DEBUG=0: production, which refuses to start without a real
+# key and explicit hosts, and turns HTTPS on unless told otherwise.
+PRODUCTION = production.requested(env_str("DJANGO_DEBUG"))
 DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or ("" if PRODUCTION else production.stored_key(VAR_DIR / "secret-key"))
+production.refuse_public_key(SECRET_KEY)
+# Old keys that still verify signatures and decrypt webhook secrets while a new one takes over.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
+if PRODUCTION:
+    production.check_production(secret_key=SECRET_KEY, fallbacks=SECRET_KEY_FALLBACKS, allowed_hosts=ALLOWED_HOSTS)
+SECURE_SSL_REDIRECT = PRODUCTION and env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+# Load balancers probe /healthz over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 365 * 24 * 3600) if PRODUCTION else 0
+# Off unless asked: they bind every subdomain of the site, and preloading is slow to undo.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION and env_bool("DJANGO_SECURE_COOKIES", True)
+# The header a TLS-terminating proxy sets to "https", e.g. X-Forwarded-Proto; unset: trust none.
+SECURE_PROXY_SSL_HEADER = production.proxy_ssl_header(env_str("DJANGO_SECURE_PROXY_SSL_HEADER"))
 # Absolute URLs in API replies (image_url) use this when set, else the request's host.
 STUDIO_PUBLIC_URL = env_str("STUDIO_PUBLIC_URL", "").rstrip("/")
+# Forms posted from the public address are same-origin even when a proxy rewrites Host.
+CSRF_TRUSTED_ORIGINS = [*env_list("DJANGO_CSRF_TRUSTED_ORIGINS", []), *production.origin(STUDIO_PUBLIC_URL)]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -165,19 +191,18 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
+STUDIO_LINK_TTL_SECONDS = env_int("STUDIO_LINK_TTL_SECONDS", 24 * 3600)
 STUDIO_STORAGE = env_str("STUDIO_STORAGE", "local")
+_files: dict[str, Any]
 if STUDIO_STORAGE == "s3":
-    _files = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
-            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("AWS_S3_REGION_NAME") or None,
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": env_int("STUDIO_LINK_TTL_SECONDS", 24 * 3600),
-        },
-    }
+    # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or boto3's usual chain.
+    _files = s3.storage(
+        bucket=env_str("AWS_STORAGE_BUCKET_NAME"),
+        endpoint_url=env_str("AWS_S3_ENDPOINT_URL"),
+        region=env_str("AWS_S3_REGION_NAME"),
+        addressing_style=env_str("AWS_S3_ADDRESSING_STYLE"),
+        link_seconds=STUDIO_LINK_TTL_SECONDS,
+    )
 else:
     # FileSystemStorage follows settings.MEDIA_ROOT.
     _files = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
@@ -240,7 +265,6 @@ STUDIO_MODELS = json.loads(env_str("STUDIO_MODELS_JSON", "") or "null") or {
     "seedream-5.0-lite": {"engine": "typeset", "options": {}},
 }
 STUDIO_BLOCKED_TERMS = env_list("STUDIO_BLOCKED_TERMS", ["nsfw", "gore", "child abuse", "beheading"])
-STUDIO_LINK_TTL_SECONDS = env_int("STUDIO_LINK_TTL_SECONDS", 24 * 3600)
 # A generation not finished this long after it was submitted fails and is refunded.
 STUDIO_GENERATION_DEADLINE_SECONDS = env_int("STUDIO_GENERATION_DEADLINE_SECONDS", 15 * 60)
 # Queued work not picked up this long after it was last enqueued is enqueued again.

@@ -59,10 +59,6 @@ def plan_summary(plan: dict[str, Any]) -> list[tuple[str, str]]:
     return [(_humanize(k), _describe(v)) for k, v in plan.items() if v not in (None, "", [], {})][:12]
 
 
-def _download(url: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}download=1" if url else ""
-
-
 def back_url(request: AuthedHttpRequest, fallback: str) -> str:
     """The `next` address the form carried, if it is on this site; else `fallback`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
@@ -94,8 +90,8 @@ def image_context(
         "older": older,
         "engine_label": engine_label(generation.engine),
         "image_url": webp or png,
-        "png_download": _download(png),
-        "webp_download": _download(webp),
+        "png_download": storage.signed_url(generation, "png", download=True) if completed else "",
+        "webp_download": storage.signed_url(generation, "webp", download=True) if completed else "",
         "png_name": storage.download_filename(generation, "png"),
         "webp_name": storage.download_filename(generation, "webp"),
         "plan": plan_summary(generation.plan),

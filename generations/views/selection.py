@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.typing import AuthedHttpRequest
-from generations import exports, selectors, services
+from generations import exports, selectors, services, storage
 from generations.review import selectors as review_selectors
 from generations.review import services as review
 from generations.review.boards import add_message
@@ -112,6 +112,8 @@ def export_download(request: AuthedHttpRequest, public_id: str) -> HttpResponseB
     job = exports.export_for_user(request.user, public_id)
     if job.state != job.State.READY or not job.file or not default_storage.exists(job.file):
         raise Http404("This export is not ready, or has expired.")
+    if storage.storage_signs_urls():  # S3: the browser fetches the ZIP from the bucket, not through us
+        return redirect(storage.presigned_url(job.file, filename=exports.archive_name(job.total), attachment=True))
     return FileResponse(
         default_storage.open(job.file, "rb"),
         as_attachment=True,
