@@ -23,6 +23,7 @@ from accounts import teams
 from accounts.models import Membership, User
 from accounts.permissions import Action, allows
 from accounts.teams import Workspace
+from generations import search
 from generations.models import UNFINISHED, Batch, Comment, Generation, Stage, Star
 from studio.paging import BadCursor as BadCursor  # re-exported: callers catch it from here
 from studio.paging import keyset_page
@@ -112,13 +113,13 @@ def history(
 ) -> Page:
     """A workspace's generations (the user's personal ones by default), newest first,
     keyset-paged: a page never shifts when new images arrive, because the cursor names
-    the last row seen, not an offset."""
+    the last row seen, not an offset. `query` keeps those whose prompt has each of its
+    words as the start of a word (`search.matching`, answered from the full-text index)."""
     qs = workspace_generations(workspace or teams.personal(user))
     if status:
         qs = qs.filter(STATUS_FILTERS[status])
     if query:
-        for word in query.split():
-            qs = qs.filter(prompt__icontains=word)
+        qs = search.matching(qs, query)
     if style:
         qs = qs.filter(style=style)
     if aspect_ratio:
