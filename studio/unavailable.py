@@ -12,16 +12,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import redis.exceptions
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 
 log = logging.getLogger("studio.unavailable")
+# What a part Studio depends on raises when it does not answer in time: the database
+# (locked, unreachable) or Redis as the cache (down, refusing the connection, timing out).
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
 RETRY_AFTER_SECONDS = 3
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Studio is busy</title>
 <meta http-equiv="refresh" content="{seconds}"></head>
 <body><h1>Studio is busy</h1>
-<p>The database did not answer in time. This page tries again in {seconds} seconds.</p></body></html>
+<p>The database or the cache did not answer in time. This page tries again in {seconds} seconds.</p></body></html>
 """
 
 
@@ -33,7 +41,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError) or (request.path + "/").startswith("/v1/"):
+        if not isinstance(exception, UNAVAILABLE) or (request.path + "/").startswith("/v1/"):
             return None
         log.warning("%s %s answered 503: %s", request.method, request.path, exception)
         response = HttpResponse(

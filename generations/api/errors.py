@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
+import redis.exceptions
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -38,7 +39,9 @@ from studio.paging import BadCursor
 log = logging.getLogger("generations.api.endpoints")
 JSON = "application/json; charset=utf-8"
 RETRY_AFTER_UNAVAILABLE = 3  # seconds, on a 503 `service_unavailable`
-UNAVAILABLE_MESSAGE = "The database is busy and did not answer in time. Retry after the Retry-After seconds."
+UNAVAILABLE_MESSAGE = (
+    "The database or the cache is busy or unreachable and did not answer in time. Retry after the Retry-After seconds."
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,9 @@ EXCEPTIONS: dict[type[Exception], str] = {
     # Locked past the busy timeout / lock_timeout, or no connection: the transaction it was in
     # rolled back. A POST is retried safely with the same Idempotency-Key.
     OperationalError: "service_unavailable",
+    # Redis (the cache: rate-limit counters, worker beats) down or refusing: the same.
+    redis.exceptions.ConnectionError: "service_unavailable",
+    redis.exceptions.TimeoutError: "service_unavailable",
     InvalidApiKey: "invalid_api_key",
     AuthenticationError: "invalid_api_key",
     InsufficientCredits: "insufficient_credits",
