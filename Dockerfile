@@ -25,8 +25,11 @@ COPY <<'SH' /usr/local/bin/studio-entry
 #!/bin/sh
 set -e
 case "${1:-web}" in
+  migrate)
+    exec python manage.py migrate --noinput ;;
   web)
-    python manage.py migrate --noinput
+    # One node: migrate on start. Many web nodes: STUDIO_MIGRATE_ON_START=0 and run `migrate` once.
+    if [ "${STUDIO_MIGRATE_ON_START:-1}" = 1 ]; then python manage.py migrate --noinput; fi
     exec gunicorn studio.wsgi:application --bind "0.0.0.0:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --threads 4 --access-logfile - ;;
   worker)
     case "${QUEUES:-render}" in

@@ -86,7 +86,7 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "studio", "worker", "--pool", "solo", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "-Q", "render,webhooks,default", "--loglevel", "INFO",
+             "--without-mingle", "--without-heartbeat", "-Q", self.env.get("WORKER_QUEUES", "render,webhooks,default"), "--loglevel", "INFO",
              *(["-B", "-s", str(Path(self.env["STUDIO_VAR_DIR"]) / f"beat-{time.monotonic_ns()}")]
                if self.env.get("WITH_BEAT") else [])],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -122,6 +122,8 @@ def worker_env(transactional_db, settings, tmp_path) -> dict[str, str]:
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         PYTHONUNBUFFERED="1",
     )
+    if connection.vendor == "postgresql":  # the test database, not the one DATABASE_URL names
+        env["DATABASE_URL"] = env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + str(connection.settings_dict["NAME"])
     return env
 
 

@@ -3,8 +3,31 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
 
 from generations import specs
+
+ON_S3 = settings.STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
+# On S3 an image link is the store's own SigV4 presigned URL (tests/test_s3_storage.py),
+# so what decides the studio's own /files/ links does not apply there.
+studio_file_links = pytest.mark.skipif(ON_S3, reason="on S3, image links are the store's presigned URLs")
+
+
+def link_path(url: str) -> str:
+    """The path of an image link, without the query a signed link carries (S3's, or none)."""
+    return urlsplit(url).path
+
+
+def assert_image_link(url: str, studio_base: str) -> None:
+    """A studio-signed `/files/` link under `studio_base`, or on S3 a SigV4 link into the bucket."""
+    if ON_S3:
+        assert url.startswith(settings.STORAGES["default"]["OPTIONS"]["endpoint_url"]), url
+        assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Expires=86400" in url, url
+    else:
+        assert url.startswith(f"{studio_base}/files/"), url
 
 
 def spec(**overrides: Any) -> specs.Spec:

@@ -8,8 +8,15 @@ from __future__ import annotations
 import os
 
 
-def charge_many(db_name: str, user_id: int, times: int, queue) -> None:
+def use_test_database(db_name: str) -> None:
+    """Point this child at the test database (a file on SQLite, a name on PostgreSQL)."""
     os.environ["STUDIO_SQLITE_PATH"] = db_name
+    if os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db_name
+
+
+def charge_many(db_name: str, user_id: int, times: int, queue) -> None:
+    use_test_database(db_name)
     import django
 
     django.setup()

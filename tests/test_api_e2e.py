@@ -12,6 +12,7 @@ from accounts import ledger
 from generations import storage
 from tests.api_support import FAKE_MODELS, MODEL, assert_error, poll_until_finished
 from tests.conftest import wait_for
+from tests.helpers import ON_S3
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -40,6 +41,8 @@ def test_submit_poll_download_both_images_and_the_links_expire(account, start_wo
                 assert (image.format, image.size) == (kind, (result["width"], result["height"]))
         assert ledger.balance(acct.user) == 93 == ledger.ledger_total(acct.user)
 
+        if ON_S3:
+            return  # the store checks its own SigV4 links' X-Amz-Expires (tests/test_s3_storage.py)
         # A day later (the live server runs in this process, so its clock moves too).
         real_now = storage.now()
         monkeypatch.setattr(storage, "now", lambda: real_now + settings.STUDIO_LINK_TTL_SECONDS + 1)

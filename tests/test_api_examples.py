@@ -19,6 +19,7 @@ from generations.models import Generation
 from tests import document_examples as doc
 from tests.api_support import MODEL, render
 from tests.conftest import ROOT, wait_for
+from tests.helpers import assert_image_link, link_path
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +83,8 @@ def test_the_python_polling_loop_and_download_helper_run_unchanged(account, api_
         lines[3],
         "Saved: output/my_image.png",
     ]
-    assert lines[3].startswith(f"Image ready: {api_url[: -len('/v1')]}/files/")
+    assert lines[3].startswith("Image ready: ")
+    assert_image_link(lines[3].removeprefix("Image ready: "), api_url[: -len("/v1")])
     with Image.open(tmp_path / "output" / "my_image.png") as png:
         assert (png.format, png.size) == ("PNG", (1360, 768))  # the example asks for 16:9
 
@@ -131,6 +133,6 @@ def test_the_javascript_fetch_example_runs_unchanged(account, api_url, tmp_path)
     g = play_worker(acct.user)
     lines = finish(client)
     assert lines[0] == f"Task submitted: {g.public_id}"
-    assert lines[-1].startswith("Image URL: http") and lines[-1].endswith(".png")
+    assert lines[-1].startswith("Image URL: http") and link_path(lines[-1]).endswith(".png")
     # The example spreads its camelCase options into the body: they are ignored, aspect_ratio applies.
     assert (g.aspect_ratio, g.deep_thinking, g.status) == ("16:9", True, "completed")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts import ledger
 from generations.models import Generation
 from tests.api_support import MODEL, assert_error, generate, render
+from tests.helpers import assert_image_link
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
@@ -124,7 +125,7 @@ def test_completed_shape_is_the_documents_with_absolute_signed_links(account, li
     assert body["seed"] == g.seed and body["batch_id"] is None
     assert ISO_Z.match(body["expires_at"])
     for name, kind in (("image_url", "image/png"), ("image_url_webp", "image/webp"), ("thumbnail_url", "image/webp")):
-        assert body[name].startswith(f"{live_server.url}/files/"), body[name]
+        assert_image_link(body[name], live_server.url)
         download = acct.http.get(body[name])
         assert download.status_code == 200
         assert download.headers["content-type"] == kind

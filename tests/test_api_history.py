@@ -3,6 +3,7 @@
 import pytest
 
 from tests.api_support import assert_error, generate, render
+from tests.helpers import link_path
 
 
 def submit(acct, n: int) -> list[str]:
@@ -16,7 +17,7 @@ def test_history_is_newest_first_in_the_get_shape_with_a_default_page_of_20(acco
     page = acct.http.get("/images").json()
     assert [item["task_id"] for item in page["data"]] == ids[::-1][:20]
     assert page["has_more"] is True and page["next_cursor"]
-    assert page["data"][0]["status"] == "completed" and page["data"][0]["image_url"].endswith(".png")
+    assert page["data"][0]["status"] == "completed" and link_path(page["data"][0]["image_url"]).endswith(".png")
     assert page["data"][1]["status"] == "processing" and "progress" in page["data"][1]
     assert page["data"][0] == acct.http.get(f"/images/{ids[-1]}").json() | {
         "image_url": page["data"][0]["image_url"],  # freshly signed each time

@@ -5,6 +5,7 @@ import pytest
 from accounts import ledger
 from generations.models import Generation
 from tests.api_support import FAKE_MODELS, MODEL, assert_error, generate, render
+from tests.helpers import studio_file_links
 
 
 def test_credits_answers_the_documents_fields_and_the_tiers_limits(account):
@@ -87,6 +88,7 @@ def test_two_accounts_never_see_each_others_images_or_batches(account):
     assert ledger.balance(alice.user) == 86 and ledger.balance(bob.user) == 100
 
 
+@studio_file_links
 def test_absolute_links_use_the_public_url_when_one_is_configured(account, settings):
     settings.STUDIO_PUBLIC_URL = "https://studio.example.com"
     acct = account()

@@ -10,6 +10,7 @@ batch ends within a loose deadline of the kill (the goal is 15 s; the figures ar
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,11 +20,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db.models import Count
+from django.utils import timezone
 
 from accounts import ledger
 from accounts import services as account_services
@@ -70,7 +73,10 @@ class Studio:
         return next((pid for pid, cmd in _children(self.proc.pid).items() if f"{slot}@" in cmd), None)
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-6000:]
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self) -> str:
+        return self.log()[-6000:]
 
 
 @pytest.fixture
@@ -133,14 +139,14 @@ def test_a_render_slot_sigkilled_mid_render_is_restarted_and_the_batch_completes
     wait_for(
         lambda: Generation.objects.filter(batch=batch, stage="rendering", progress__gt=0).count() == 2,
         timeout=90,
-        message=f"both slots rendering; log:\n{studio.log()}",
+        message=f"both slots rendering; log:\n{studio.tail()}",
     )
     victim = studio.slot_pid("render-1")
     assert victim is not None
     os.kill(victim, signal.SIGKILL)
     killed_at = time.monotonic()
 
-    wait_for(lambda: _finished(batch), timeout=AFTER_KILL_DEADLINE, message=f"the batch; log:\n{studio.log()}")
+    wait_for(lambda: _finished(batch), timeout=AFTER_KILL_DEADLINE, message=f"the batch; log:\n{studio.tail()}")
     print(f"batch finished {time.monotonic() - killed_at:.1f} s after the kill")
     _assert_all_completed_and_charged_once(batch, user)
     assert Generation.objects.filter(batch=batch, attempts=2).count() == 1  # the one the dead slot held
@@ -159,9 +165,34 @@ def test_an_idle_render_slot_sigkilled_is_restarted_and_later_work_completes(mak
     wait_for(lambda: studio.slot_pid("render-1") not in (None, victim), timeout=30, message="a new render-1")
 
     batch = _batch(user, 4)
-    wait_for(lambda: _finished(batch), timeout=90, message=f"the batch; log:\n{studio.log()}")
+    wait_for(lambda: _finished(batch), timeout=90, message=f"the batch; log:\n{studio.tail()}")
     _assert_all_completed_and_charged_once(batch, user)
     assert studio.proc.poll() is None
+
+
+@contextlib.contextmanager
+def _broker_refusing_messages() -> Iterator[None]:
+    """The embedded broker's folder replaced by a file; Redis refusing LPUSH (how kombu publishes)."""
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        import redis
+
+        server = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        me = server.acl_whoami()  # this test process's own user (tests/settings.py)
+        server.execute_command("ACL", "SETUSER", me, "-lpush")
+        try:
+            yield
+        finally:
+            server.execute_command("ACL", "SETUSER", me, "+lpush")
+        return
+    queue_dir = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"])
+    aside = queue_dir.with_name("queue-aside")
+    queue_dir.rename(aside)
+    queue_dir.write_text("not a folder: every enqueue fails")
+    try:
+        yield
+    finally:
+        queue_dir.unlink()
+        aside.rename(queue_dir)
 
 
 def test_an_enqueue_the_broker_refuses_is_accepted_and_completes_once_the_broker_is_back(
@@ -170,23 +201,19 @@ def test_an_enqueue_the_broker_refuses_is_accepted_and_completes_once_the_broker
     """Accepted means durable: the row is the outbox, and the sweeper sends what the broker refused."""
     user = make_user(credits=50)
     _, key = account_services.create_api_key(user=user, name="outbox")
-    queue_dir = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"])
-    aside = queue_dir.with_name("queue-aside")
-    queue_dir.rename(aside)
-    queue_dir.write_text("not a folder: every enqueue fails")
-    try:
+    with _broker_refusing_messages():
         response = client.post(
             "/v1/images/generate",
             {"model": "seedream-5.0-lite", "prompt": "Accepted while the broker was down"},
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {key}",
         )
-    finally:
-        queue_dir.unlink()
-        aside.rename(queue_dir)
     assert response.status_code == 200, response.content
     task_id = response.json()["task_id"]
     assert ledger.balance(user) == 43 == ledger.ledger_total(user)  # charged once, for an accepted task
+    refused = Generation.objects.get(public_id=task_id)
+    assert refused.stage == "queued"  # and marked for the sweeper's next pass: the message never left
+    assert refused.enqueued_at < timezone.now() - timedelta(seconds=settings.STUDIO_REQUEUE_AFTER_SECONDS)
 
     worker = start_worker(WITH_BEAT="1")
     wait_for(

@@ -18,6 +18,7 @@ from PIL import Image
 from accounts import ledger, ratelimit
 from tests.api_support import render
 from tests.conftest import ROOT
+from tests.helpers import assert_image_link
 
 sys.path.insert(0, str(ROOT / "sdk" / "python" / "src"))
 
@@ -138,7 +139,7 @@ def test_the_documents_snippet_waits_for_the_image_which_downloads_at_its_size(
         assert result["task_id"].startswith("img_")
         assert (result["width"], result["height"]) == (1024, 1024)
         assert result["deep_thinking_used"] is True and result["model"] == MODEL
-        assert result["image_url"].startswith(typeset.removesuffix("/v1"))
+        assert_image_link(result["image_url"], typeset.removesuffix("/v1"))
         saved = client.download(result["image_url"], tmp_path / "output" / "my_image.png")
         assert png_size(saved.read_bytes()) == ("PNG", (1024, 1024))
         assert ledger.balance(acct.user) == 93

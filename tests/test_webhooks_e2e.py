@@ -11,7 +11,7 @@ from generations import services
 from generations.models import WebhookDelivery
 from generations.webhooks import signing as webhook_signing
 from tests.conftest import wait_for
-from tests.helpers import spec
+from tests.helpers import spec, studio_file_links
 from tests.webhook_support import FAKE_MODELS, document_verify_webhook, use_fake_engine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -47,6 +47,7 @@ def test_a_real_worker_delivers_the_completion_and_retries_a_failed_attempt(
     assert [a.status_code for a in delivery.attempts.order_by("number")] == [503, 200]
 
 
+@studio_file_links
 def test_the_links_a_receiver_gets_point_at_the_server_that_was_asked(account, start_worker, httpserver, settings):
     """Submitted over HTTP to a live server on a random port: the webhook's link is that server's, and works."""
     use_fake_engine(settings, allow_private=True)

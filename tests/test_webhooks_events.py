@@ -12,7 +12,7 @@ from generations import services
 from generations.models import Batch, Generation, WebhookDelivery
 from generations.worker import render as pipeline
 from generations.worker import sweep
-from tests.helpers import spec
+from tests.helpers import assert_image_link, spec, studio_file_links
 from tests.webhook_support import (
     DOCUMENT,
     FLASK_HANDLER,
@@ -47,10 +47,8 @@ def test_a_completed_image_event_has_the_documents_fields(make_user, settings):
     assert payload["event"] == delivery.event == "image.completed"
     assert (payload["task_id"], payload["status"], payload["model"]) == (g.public_id, "completed", "seedream-5.0-lite")
     assert (payload["credits_charged"], payload["metadata"]) == (7, {"project": "p"})
-    assert payload["image_url"].startswith("https://studio.example.com/files/") and payload["image_url"].endswith(
-        ".png"
-    )
-    assert payload["image_url_webp"].endswith(".webp")
+    assert_image_link(payload["image_url"], "https://studio.example.com")
+    assert ".png" in payload["image_url"] and ".webp" in payload["image_url_webp"]
     assert (payload["width"], payload["height"], payload["seed"]) == (1024, 1024, g.seed)
     assert datetime.strptime(payload["created_at"], "%Y-%m-%dT%H:%M:%SZ")
     assert "batch_id" not in payload and "error" not in payload
@@ -58,6 +56,7 @@ def test_a_completed_image_event_has_the_documents_fields(make_user, settings):
     assert delivery.body.isascii() and delivery.status == "pending" and delivery.public_id.startswith("msg_")
 
 
+@studio_file_links
 def test_image_links_fall_back_to_the_configured_base_url(make_user, settings):
     settings.STUDIO_PUBLIC_URL = ""
     g = finished_generation(make_user(), webhook_url="https://your-app.com/hook")

@@ -13,7 +13,10 @@ from accounts import services as account_services
 from accounts.models import User
 from generations.models import Batch, Generation, WebhookDelivery
 from generations.worker import render as pipeline
+from tests.helpers import studio_file_links
 from tests.webhook_support import use_fake_engine
+
+pytestmark = studio_file_links
 
 HOST = "studio.example:8123"
 HOOK = "https://your-app.com/hook"

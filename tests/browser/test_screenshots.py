@@ -17,7 +17,7 @@ from tests.studio_factories import make_generation
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 PALETTES = [
     ("#1e3a8a", "#f59e0b"), ("#f472b6", "#fde68a"), ("#0f766e", "#e2e8f0"), ("#7c3aed", "#f97316"),
     ("#334155", "#facc15"), ("#be123c", "#fecdd3"), ("#0ea5e9", "#f1f5f9"), ("#14532d", "#bef264"),

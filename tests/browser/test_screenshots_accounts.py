@@ -24,7 +24,7 @@ from tests.studio_factories import make_generation
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 PROMPTS = [
     'Jazz night poster, bold type "Blue Notes", navy and gold',
     "Isometric cosy bedroom with plants and a sleeping cat",

@@ -15,7 +15,7 @@ from accounts import teams
 from accounts.models import Role, User
 from tests.studio_factories import make_team
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 def shoot(page, folder: Path, name: str, size: str, scheme: str, *, full_page: bool = True) -> None:
