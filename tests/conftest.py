@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from django.db import connection
 
@@ -72,6 +73,18 @@ def wait_for(
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {message or predicate}")
         time.sleep(interval)
+
+
+def wait_until_serving(url: str, *, timeout: float = 60.0) -> None:
+    """Poll `url`'s OpenAPI document until the server behind it answers 200."""
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/v1/openapi.json", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_for(up, timeout=timeout, message=f"{url} to answer")
 
 
 class WorkerProcess:

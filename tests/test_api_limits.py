@@ -1,6 +1,5 @@
 """Per-account requests per minute: headers on every reply, 429 past the limit, across processes."""
 
-import socket
 import subprocess
 import sys
 import threading
@@ -13,6 +12,7 @@ from django.db import connection
 from accounts import ratelimit
 from generations.models import Generation
 from tests.api_support import assert_error, generate
+from tests.backends import free_port
 from tests.conftest import ROOT, wait_for
 
 
@@ -112,18 +112,12 @@ def test_counting_is_atomic_when_many_threads_hit_at_once(make_user, monkeypatch
     assert sorted(seen) == list(range(1, 81))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def two_servers(worker_env, tmp_path):
     """Two real `manage.py runserver` processes on the test database (and so its cache table)."""
     procs, urls = [], []
     for i in range(2):
-        port = _free_port()
+        port = free_port()
         log = (tmp_path / f"server-{i}.log").open("wb")
         proc = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],

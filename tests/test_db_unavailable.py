@@ -7,7 +7,6 @@ from another connection, as a long writer or a backup would) while a real
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,8 @@ from generations.api.errors import ERRORS, to_api_error
 from generations.models import Generation
 from studio.unavailable import DatabaseUnavailableMiddleware
 from tests.api_support import MODEL, assert_error
-from tests.conftest import ROOT, wait_for
+from tests.backends import free_port
+from tests.conftest import ROOT, wait_until_serving
 
 DEADLINE = 10  # seconds: an answer, not a 20 s hang (the busy timeout for web servers is 3 s)
 sqlite_only = pytest.mark.skipif(
@@ -76,32 +76,19 @@ def test_pages_answer_a_plain_503_and_leave_v1_to_the_api():
 # --- Real processes, a real lock ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(worker_env, tmp_path) -> Iterator[str]:
     """A real `manage.py runserver` on the test database, with the web servers' default busy timeout."""
     env = {name: value for name, value in worker_env.items() if name != "STUDIO_DB_BUSY_TIMEOUT"}
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/v1/openapi.json", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        wait_for(up, timeout=60, message=f"{url} to answer")
+        wait_until_serving(url)
         yield url
     finally:
         proc.terminate()

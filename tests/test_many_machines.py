@@ -25,7 +25,7 @@ from accounts import services as account_services
 from accounts.models import LedgerEntry
 from generations.models import Generation
 from tests.backends import free_port
-from tests.conftest import ROOT, wait_for
+from tests.conftest import ROOT, wait_for, wait_until_serving
 
 pytestmark = [
     pytest.mark.e2e,
@@ -52,14 +52,7 @@ def web_node(worker_env, tmp_path) -> Iterator[Callable[[], str]]:
             cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT,
         ))  # fmt: skip
         url = f"http://127.0.0.1:{port}"
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{url}/v1/openapi.json", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(up, timeout=60, message=f"{url} to answer")
+        wait_until_serving(url)
         return url
 
     yield start

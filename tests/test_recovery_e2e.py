@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from accounts import services as account_services
 from accounts.models import LedgerEntry
 from generations import services
 from generations.models import Batch, Generation
+from tests.backends import free_port
 from tests.conftest import ROOT, wait_for
 from tests.helpers import spec
 
@@ -40,12 +40,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SLOW = json.dumps({"seedream-5.0-lite": {"engine": "fake", "options": {"step_delay": 0.4}}})
 AFTER_KILL_DEADLINE = 45.0  # loose: the goal is 15 s, on a 2-core machine running other tests
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> dict[int, str]:
@@ -86,7 +80,7 @@ def studio_run(worker_env, tmp_path) -> Iterator[Callable[[], Studio]]:
     def start() -> Studio:
         env = {
             **worker_env,
-            "STUDIO_PORT": str(_free_port()),
+            "STUDIO_PORT": str(free_port()),
             "WEB_CONCURRENCY": "1",
             "WORKER_CONCURRENCY": "2",
             "STUDIO_MODELS_JSON": SLOW,
