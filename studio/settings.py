@@ -269,6 +269,9 @@ STUDIO_BLOCKED_TERMS = env_list("STUDIO_BLOCKED_TERMS", ["nsfw", "gore", "child 
 STUDIO_GENERATION_DEADLINE_SECONDS = env_int("STUDIO_GENERATION_DEADLINE_SECONDS", 15 * 60)
 # Queued work not picked up this long after it was last enqueued is enqueued again.
 STUDIO_REQUEUE_AFTER_SECONDS = env_int("STUDIO_REQUEUE_AFTER_SECONDS", 120)
+# … or this long, when the render queue is empty (its message is gone: a worker died
+# between taking it and claiming it).
+STUDIO_LOST_MESSAGE_SECONDS = env_float("STUDIO_LOST_MESSAGE_SECONDS", 5.0)
 # A rendering worker touches its generation every HEARTBEAT seconds; one whose heartbeat
 # is older than three of them has died, and its claim is taken over (by a redelivered
 # task at once, or by the sweeper's next pass).

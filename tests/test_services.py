@@ -9,7 +9,7 @@ from accounts.ledger import InsufficientCredits
 from accounts.models import LedgerEntry
 from generations import services
 from generations.models import Batch, Generation, Stage
-from generations.worker import sweep, transitions
+from generations.worker import queue, sweep, transitions
 from tests.helpers import spec
 
 
@@ -165,3 +165,34 @@ def test_a_batch_not_finished_in_five_minutes_fails_its_unfinished_items_and_clo
     assert submitted.batch.finished_at is not None
     assert second.status == "failed"
     assert ledger.balance(user) == 100 - 7 == ledger.ledger_total(user)
+
+
+@pytest.mark.parametrize(("backlog", "resent"), [(0, 1), (3, 0), (None, 0)])
+def test_with_the_render_queue_empty_a_generation_still_queued_is_resent_within_seconds(
+    make_user, monkeypatch, backlog, resent
+):
+    """A worker SIGKILLed between taking a message and claiming it leaves a queued row with no message."""
+    user = make_user()
+    orphan = services.submit(user=user, spec=spec()).generations[0]
+    Generation.objects.filter(pk=orphan.pk).update(enqueued_at=timezone.now() - timedelta(seconds=10))
+    monkeypatch.setattr(queue, "render_backlog", lambda: backlog)
+    assert sweep.sweep()["requeued"] == resent  # a backlog (or no answer): wait REQUEUE_AFTER, as before
+
+
+def test_a_retry_waiting_out_its_delay_is_not_taken_for_a_lost_message(make_user, monkeypatch):
+    user = make_user()
+    g = services.submit(user=user, spec=spec()).generations[0]
+    claimed = transitions.claim(g.pk)
+    assert claimed is not None and transitions.requeue(claimed, delay_seconds=30)
+    monkeypatch.setattr(queue, "render_backlog", lambda: 0)  # the countdown message sits with a worker
+    assert sweep.sweep()["requeued"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_render_backlog_counts_the_messages_waiting_in_the_embedded_broker(settings):
+    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        pytest.skip("the embedded broker's folder")
+    before = queue.render_backlog()
+    assert before is not None
+    queue._send(queue.RENDER, 0)
+    assert queue.render_backlog() == before + 1

@@ -52,6 +52,16 @@ def render(generation_ids: Iterable[int], *, countdown: float = 0) -> None:
     transaction.on_commit(send_all)
 
 
+def render_backlog() -> int | None:
+    """Messages waiting in the broker's `render` queue; None when the broker does not answer."""
+    try:
+        with app.connection_for_read() as conn:
+            return int(conn.default_channel.queue_declare(queue="render", passive=True).message_count)
+    except Exception as exc:
+        log.warning("could not count the render queue: %s", exc)
+        return None
+
+
 def mark_unsent(generation_ids: list[int]) -> None:
     """Make queued generations due for the sweeper's next pass (their message never left)."""
     due = timezone.now() - timedelta(seconds=settings.STUDIO_REQUEUE_AFTER_SECONDS + 1)

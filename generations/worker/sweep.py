@@ -21,7 +21,10 @@ def sweep() -> dict[str, int]:
 
     - not finished by its deadline (including a batch's 5 minutes): fail and refund;
     - rendering with no heartbeat (a killed worker): back to the queue;
-    - queued but not picked up for a while (a lost message): enqueue again;
+    - queued but not picked up for a while (a lost message): enqueue again. With the render
+      queue empty, a generation still queued after STUDIO_LOST_MESSAGE_SECONDS has no message
+      (a worker died between taking it and claiming it): sent again at once. With a backlog,
+      after STUDIO_REQUEUE_AFTER_SECONDS. A message sent twice costs one claim that loses;
     - a batch whose items all finished but was not closed: close it;
     - the API's Idempotency-Key replies older than 24 hours: delete them.
     """
@@ -41,7 +44,9 @@ def sweep() -> dict[str, int]:
                 queue.render([pk])
                 counts["recovered"] += 1
 
-    lost_before = now - timedelta(seconds=settings.STUDIO_REQUEUE_AFTER_SECONDS)
+    idle = queue.render_backlog() == 0
+    lost_after = settings.STUDIO_LOST_MESSAGE_SECONDS if idle else settings.STUDIO_REQUEUE_AFTER_SECONDS
+    lost_before = now - timedelta(seconds=lost_after)
     for pk in Generation.objects.filter(stage=Stage.QUEUED, enqueued_at__lt=lost_before).values_list("pk", flat=True):
         with transaction.atomic():
             if Generation.objects.filter(pk=pk, stage=Stage.QUEUED, enqueued_at__lt=lost_before).update(

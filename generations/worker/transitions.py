@@ -92,7 +92,11 @@ def requeue(generation: Generation, *, delay_seconds: float = 0) -> bool:
     after `delay_seconds`: a provider that is rate limiting or down gets a moment first."""
     with transaction.atomic():
         moved = _ours(generation).update(
-            stage=Stage.QUEUED, enqueued_at=timezone.now(), progress=0.0, progress_note="retrying"
+            # Due when its delay ends: the sweeper does not take a waiting retry for a lost message.
+            stage=Stage.QUEUED,
+            enqueued_at=timezone.now() + timedelta(seconds=delay_seconds),
+            progress=0.0,
+            progress_note="retrying",
         )
         if moved:
             queue.render([generation.pk], countdown=delay_seconds)
