@@ -267,9 +267,9 @@ def run_broker(args: argparse.Namespace) -> Summary:
         cluster.wait_ready()
         baseline = [_batch_seconds(cluster, args.batch, args.deadline) for _ in range(2)][-1]  # the first warms up
         print(f"[{args.broker}] {settings.CELERY_BROKER_URL.split('//')[0]}// broker, SQLite in {settings.VAR_DIR}; "
-              f"{len(cluster.render)} render slots; sweep every {settings.STUDIO_SWEEP_INTERVAL_SECONDS:g} s, "
-              f"stale after {settings.STUDIO_RENDER_STALE_SECONDS:g} s, lost queued work re-sent after "
-              f"{settings.STUDIO_REQUEUE_AFTER_SECONDS} s; a batch with no kill takes {baseline:.1f} s")  # fmt: skip
+              f"{len(cluster.render)} render slots; sweep every {settings.STUDIO_SWEEP_INTERVAL_SECONDS:g} s, stale after {settings.STUDIO_RENDER_STALE_SECONDS:g} s, "
+              f"lost queued work re-sent after {settings.STUDIO_LOST_MESSAGE_SECONDS:g} s (empty queue) or {settings.STUDIO_REQUEUE_AFTER_SECONDS} s; "
+              f"a batch with no kill takes {baseline:.1f} s")  # fmt: skip
         for n in range(1, args.rounds + 1):
             r = _one_round(n, cluster, random.Random(f"{args.seed}-{args.broker}-{n}"), args.batch, args.deadline)
             summary.rounds.append(r)
