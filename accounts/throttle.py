@@ -7,7 +7,7 @@ account's count (not the address's: one person signing in does not vouch for the
 behind the same address). Refused attempts are not counted, so waiting always works.
 
 Counters live in Django's cache, so every web process sees the same count (Redis in a
-scale-out, the database cache embedded). A window is two keys: `…:until`, written once
+scale-out, `studio.sqlite_cache` embedded). A window is two keys: `…:until`, written once
 with `add` when the first failure of a window is counted (its value is the Unix time the
 window ends), and the count itself, named after that end time so that a counter left over
 from an earlier window is never read again. The count goes up with

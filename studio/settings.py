@@ -1,7 +1,7 @@
 """Studio's settings: one module, read from environment variables, embedded defaults.
 
 With no environment at all Studio runs on one machine with no servers: SQLite (WAL),
-Celery over kombu's filesystem transport, files under `var/media`, the database cache,
+Celery over Studio's atomic filesystem transport (`studio.broker`), files under `var/media`, counters in `var/cache.sqlite3`,
 and a secret key made on first start in `var/secret-key`. `DJANGO_DEBUG=0` is production
 (`studio.production`: a real key and explicit hosts required, HTTPS on).
 `DATABASE_URL`, `CELERY_BROKER_URL`, `REDIS_URL`/`CACHE_URL` and `STUDIO_STORAGE=s3`

@@ -2,7 +2,7 @@
 
 Every worker process starts a thread when it is ready that stamps, every
 `STUDIO_WORKER_BEAT_SECONDS`, the time on one cache key per queue it consumes (the cache
-is Redis on many machines, the database cache embedded, so every web process sees it). A
+is Redis on many machines, `studio.sqlite_cache` embedded, so every web process sees it). A
 queue whose stamp is older than `STUDIO_WORKER_STALE_SECONDS` has no live worker. With
 one process per render slot (the solo pool), a process that dies stops beating, and one
 that the supervisor restarts beats again.
