@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from generations.models import Generation, Stage
+from generations.models import Export, Generation, Stage
 from studio.celery import app
 
 log = logging.getLogger(__name__)
@@ -81,5 +81,21 @@ def deliver_webhook(delivery_id: int, *, countdown: float = 0) -> None:
 
 
 def build_export(export_id: int) -> None:
-    """Build a ZIP export once the transaction commits."""
-    transaction.on_commit(lambda: _send(BUILD_EXPORT, export_id))
+    """Build a ZIP export once the transaction commits.
+
+    A broker that refuses the message ends the export as failed, saying so (its page offers
+    to try again); nothing was charged for it, and the request that asked still succeeds.
+    """
+
+    def send() -> None:
+        try:
+            _send(BUILD_EXPORT, export_id)
+        except Exception:
+            log.exception("broker refused the message for export %s", export_id)
+            Export.objects.filter(pk=export_id, state=Export.State.PENDING).update(
+                state=Export.State.FAILED,
+                error="the task queue was unavailable, so it never started",
+                finished_at=timezone.now(),
+            )
+
+    transaction.on_commit(send)
