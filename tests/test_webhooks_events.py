@@ -32,6 +32,8 @@ def _loopback_receivers(settings):
 
 
 def test_the_receiver_code_copied_here_is_the_documents_verbatim():
+    if not DOCUMENT.exists():
+        pytest.skip("the product document is not beside this checkout")
     text = DOCUMENT.read_text()
     assert VERIFY_WEBHOOK in text
     assert FLASK_HANDLER in text
