@@ -36,3 +36,9 @@ def test_an_api_call_with_the_cache_down_is_503_in_the_envelope_and_charges_noth
     assert response.json()["error"]["code"] == "service_unavailable"
     assert "cache" in response.json()["error"]["message"]
     assert not Generation.objects.exists() and ledger.balance(user) == 50 == ledger.ledger_total(user)
+
+
+def test_the_studio_page_still_answers_with_the_cache_down(logged_in, redis_down):
+    response = logged_in.get("/")
+    assert response.status_code == 200 and b"data-generate" in response.content
+    assert b"data-rendering-paused" not in response.content  # unknown is not claimed as paused; /healthz says 503

@@ -46,7 +46,11 @@ def alive(queue: str) -> bool:
     """Has a live worker consuming `queue` been seen lately? (Eager mode renders in-process: always.)"""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return True
-    age = last_beats([queue])[queue]
+    try:
+        age = last_beats([queue])[queue]
+    except Exception as exc:  # the cache is down: /healthz says so; a page's hint must not fail it
+        log.warning("could not read the %s workers' beats: %s", queue, exc)
+        return True
     return age is not None and age <= settings.STUDIO_WORKER_STALE_SECONDS
 
 
