@@ -125,6 +125,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("STUDIO_SQLITE_PATH", str(VAR_DIR / "studio.sqlite3")),
+            # Kept open between requests, as with PostgreSQL: opening one costs more than most
+            # /v1 calls (the PRAGMAs, and closing the last connection checkpoints the WAL).
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
             "OPTIONS": {
                 # Writers queue on the lock (up to the busy timeout) instead of failing at once;
                 # BEGIN IMMEDIATE takes the write lock up front so a read-then-write
