@@ -68,16 +68,7 @@ def broker() -> str:
 
 
 def workers() -> dict[str, str]:
-    stale = settings.STUDIO_WORKER_STALE_SECONDS
-    found = {}
-    for queue, age in beats.last_beats(WATCHED_QUEUES).items():
-        if age is None:
-            found[queue] = "down: no worker has been seen"
-        elif age > stale:
-            found[queue] = f"down: no worker seen for {age:.0f} s"
-        else:
-            found[queue] = "ok"
-    return found
+    return {queue: beats.describe(age) for queue, age in beats.last_beats(WATCHED_QUEUES).items()}
 
 
 def _probe(check: Callable[[], T]) -> T | str:

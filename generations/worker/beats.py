@@ -42,6 +42,15 @@ def last_beats(queues: Iterable[str] = QUEUES) -> dict[str, float | None]:
     return {q: (now - stamps[_key(q)]) if _key(q) in stamps else None for q in queues}
 
 
+def describe(age: float | None) -> str:
+    """"ok" for a queue whose last beat is `age` seconds old, else what is wrong (for `/healthz`)."""
+    if age is None:
+        return "down: no worker has been seen"
+    if age > settings.STUDIO_WORKER_STALE_SECONDS:
+        return f"down: no worker seen for {age:.0f} s"
+    return "ok"
+
+
 def alive(queue: str) -> bool:
     """Has a live worker consuming `queue` been seen lately? (Eager mode renders in-process: always.)"""
     if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -51,7 +60,7 @@ def alive(queue: str) -> bool:
     except Exception as exc:  # the cache is down: /healthz says so; a page's hint must not fail it
         log.warning("could not read the %s workers' beats: %s", queue, exc)
         return True
-    return age is not None and age <= settings.STUDIO_WORKER_STALE_SECONDS
+    return describe(age) == "ok"
 
 
 def start(queues: Iterable[str]) -> threading.Thread:
