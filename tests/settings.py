@@ -10,31 +10,21 @@ from urllib.parse import urlsplit
 
 os.environ.setdefault("STUDIO_VAR_DIR", tempfile.mkdtemp(prefix="studio-test-"))
 os.environ.setdefault("STUDIO_BLOCKED_TERMS", "nsfw,gore,forbiddenword")
-
-from studio.settings import *  # noqa: F403
-from studio.settings import CACHES, CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_BROKER_URL, DATABASES, STORAGES, VAR_DIR
-
+# pytest-xdist's workers share VAR_DIR (and each has its own test database): one broker
+# folder and one counters file each, so a worker process a test starts only ever sees the
+# messages of its own test database (ids in another one name other generations). Set, not
+# defaulted: the controller's values are in the environment the xdist workers inherit.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ["STUDIO_BROKER_DIR"] = os.path.join(os.environ["STUDIO_VAR_DIR"], f"broker-{_XDIST_WORKER}")
+os.environ["STUDIO_CACHE_PATH"] = os.path.join(os.environ["STUDIO_VAR_DIR"], f"cache-{_XDIST_WORKER}.sqlite3")
+
+from studio.settings import *  # noqa: E402, F403
+from studio.settings import CACHES, CELERY_BROKER_URL, DATABASES, STORAGES, VAR_DIR  # noqa: E402
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so worker processes started by a test see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-if CACHES["default"]["BACKEND"] == "studio.sqlite_cache.SQLiteCache":
-    # pytest-xdist's workers share VAR_DIR (and each has its own test database): one counters
-    # file each, which the server and worker processes a test starts inherit with the variable.
-    CACHES["default"]["LOCATION"] = str(VAR_DIR / f"cache-{_XDIST_WORKER}.sqlite3")
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # And one broker folder each: a worker process a test starts must only ever see the
-    # messages of its own test database (ids in another one name other generations).
-    _broker = VAR_DIR / f"broker-{_XDIST_WORKER}"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        **CELERY_BROKER_TRANSPORT_OPTIONS,
-        "data_folder_in": str(_broker / "queue"),
-        "data_folder_out": str(_broker / "queue"),
-        "control_folder": str(_broker / "control"),
-        "processed_folder": str(_broker / "processed"),
-    }
-elif CELERY_BROKER_URL.startswith("redis://"):
+if CELERY_BROKER_URL.startswith("redis://"):
     # On Redis (`python -m tests.backends`), the same: a broker and a cache database each
     # (16 databases: 2 … 13 for gw0 … gw5, 14 and 15 alone), as a Redis user of its own, so a
     # test can make Redis refuse this process's messages and nobody else's.
