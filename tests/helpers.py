@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,3 +36,28 @@ def assert_image_link(url: str, studio_base: str) -> None:
 def spec(**overrides: Any) -> specs.Spec:
     data = {"model": "seedream-5.0-lite", "prompt": "A serene mountain landscape at sunrise", **overrides}
     return specs.build_spec(data)
+
+
+@contextlib.contextmanager
+def broker_refusing_messages() -> Iterator[None]:
+    """The embedded broker's folder replaced by a file; Redis refusing LPUSH (how kombu publishes)."""
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        import redis
+
+        server = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        me = server.acl_whoami()  # this test process's own user (tests/settings.py)
+        server.execute_command("ACL", "SETUSER", me, "-lpush")
+        try:
+            yield
+        finally:
+            server.execute_command("ACL", "SETUSER", me, "+lpush")
+        return
+    queue_dir = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"])
+    aside = queue_dir.with_name("queue-aside")
+    queue_dir.rename(aside)
+    queue_dir.write_text("not a folder: every enqueue fails")
+    try:
+        yield
+    finally:
+        queue_dir.unlink()
+        aside.rename(queue_dir)

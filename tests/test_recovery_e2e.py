@@ -10,7 +10,6 @@ batch ends within a loose deadline of the kill (the goal is 15 s; the figures ar
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -34,7 +33,7 @@ from generations import services
 from generations.models import Batch, Generation
 from tests.backends import free_port
 from tests.conftest import ROOT, wait_for
-from tests.helpers import spec
+from tests.helpers import broker_refusing_messages, spec
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -164,38 +163,13 @@ def test_an_idle_render_slot_sigkilled_is_restarted_and_later_work_completes(mak
     assert studio.proc.poll() is None
 
 
-@contextlib.contextmanager
-def _broker_refusing_messages() -> Iterator[None]:
-    """The embedded broker's folder replaced by a file; Redis refusing LPUSH (how kombu publishes)."""
-    if settings.CELERY_BROKER_URL.startswith("redis://"):
-        import redis
-
-        server = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        me = server.acl_whoami()  # this test process's own user (tests/settings.py)
-        server.execute_command("ACL", "SETUSER", me, "-lpush")
-        try:
-            yield
-        finally:
-            server.execute_command("ACL", "SETUSER", me, "+lpush")
-        return
-    queue_dir = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"])
-    aside = queue_dir.with_name("queue-aside")
-    queue_dir.rename(aside)
-    queue_dir.write_text("not a folder: every enqueue fails")
-    try:
-        yield
-    finally:
-        queue_dir.unlink()
-        aside.rename(queue_dir)
-
-
 def test_an_enqueue_the_broker_refuses_is_accepted_and_completes_once_the_broker_is_back(
     make_user, start_worker, client
 ):
     """Accepted means durable: the row is the outbox, and the sweeper sends what the broker refused."""
     user = make_user(credits=50)
     _, key = account_services.create_api_key(user=user, name="outbox")
-    with _broker_refusing_messages():
+    with broker_refusing_messages():
         response = client.post(
             "/v1/images/generate",
             {"model": "seedream-5.0-lite", "prompt": "Accepted while the broker was down"},
