@@ -43,7 +43,7 @@ def last_beats(queues: Iterable[str] = QUEUES) -> dict[str, float | None]:
 
 
 def describe(age: float | None) -> str:
-    """"ok" for a queue whose last beat is `age` seconds old, else what is wrong (for `/healthz`)."""
+    """The state `/healthz` reports for a queue whose last beat is `age` seconds old: "ok" or what is wrong."""
     if age is None:
         return "down: no worker has been seen"
     if age > settings.STUDIO_WORKER_STALE_SECONDS:
