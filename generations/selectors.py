@@ -7,8 +7,6 @@ exists is not confirmed to a stranger).
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +15,6 @@ from typing import Any, TypeVar
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from accounts import teams
 from accounts.models import Membership, User
@@ -29,9 +26,6 @@ from studio.paging import BadCursor as BadCursor  # re-exported: callers catch i
 from studio.paging import keyset_page
 
 RowT = TypeVar("RowT", bound=Model)
-
-DEFAULT_ESTIMATE_SECONDS = 10.0
-_estimates: dict[tuple[str, bool], tuple[float, float]] = {}
 
 
 def _visible_to(user: User) -> Q:
@@ -76,6 +70,15 @@ def batch_for_user(user: User, public_id: str) -> Batch:
     return _get_or_404(
         Batch.objects.filter(_visible_to(user)), f"No batch with batch_id {public_id!r}.", public_id=public_id
     )
+
+
+def batches_in_progress(workspace: Workspace, *, limit: int) -> list[Batch]:
+    """The workspace's unfinished batches, newest first."""
+    if workspace.team is not None:
+        rows = Batch.objects.filter(team=workspace.team)
+    else:
+        rows = Batch.objects.filter(user=workspace.user, team__isnull=True)
+    return list(rows.filter(finished_at__isnull=True).order_by("-created_at", "-pk")[:limit])
 
 
 def batch_items(batch: Batch) -> list[Generation]:
@@ -134,45 +137,6 @@ def history(
         qs = qs.filter(created_at__lt=until)
     items, next_cursor = keyset_page(qs, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
-
-
-def estimate_seconds(model: str, deep_thinking: bool) -> float:
-    """Typical submit-to-completed time, from the last 50 completed images of this kind."""
-    key = (model, deep_thinking)
-    cached = _estimates.get(key)
-    if cached and time.monotonic() - cached[1] < 5:
-        return cached[0]
-    recent = (
-        Generation.objects.filter(stage=Stage.COMPLETED, model=model, deep_thinking=deep_thinking)
-        .order_by("-finished_at")
-        .values_list("created_at", "finished_at")[:50]
-    )
-    durations = [(done - made).total_seconds() for made, done in recent if done]
-    value = statistics.median(durations) if durations else DEFAULT_ESTIMATE_SECONDS
-    _estimates[key] = (value, time.monotonic())
-    return value
-
-
-def estimated_remaining(generation: Generation) -> float:
-    """Seconds left: from progress while rendering, else the typical time less what has passed."""
-    now = timezone.now()
-    if generation.is_finished:
-        return 0.0
-    if generation.stage == Stage.RENDERING and generation.started_at and generation.progress > 0.05:
-        spent = (now - generation.started_at).total_seconds()
-        return max(0.0, spent * (1 - generation.progress) / generation.progress)
-    typical = estimate_seconds(generation.model, generation.deep_thinking)
-    return max(1.0, typical - (now - generation.created_at).total_seconds())
-
-
-def queue_position(generation: Generation) -> int | None:
-    """1 for next in line; None once a worker has it."""
-    if generation.stage != Stage.QUEUED:
-        return None
-    ahead = Generation.objects.filter(stage=Stage.QUEUED).filter(
-        Q(enqueued_at__lt=generation.enqueued_at) | Q(enqueued_at=generation.enqueued_at, pk__lt=generation.pk)
-    )
-    return ahead.count() + 1
 
 
 def is_starred(user: User, generation: Generation) -> bool:

@@ -15,6 +15,7 @@ from django.db import connection
 
 from accounts import services as account_services
 from accounts.models import User
+from generations import forecast
 
 ROOT = Path(__file__).resolve().parent.parent
 _names = itertools.count(1)
@@ -25,6 +26,12 @@ pytest_plugins = ["tests.api_support"]
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_forecast():
+    """Measured render times are remembered for a few seconds per process: not from one test to the next."""
+    forecast._measured.clear()
 
 
 @pytest.fixture

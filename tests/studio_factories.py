@@ -41,7 +41,7 @@ def make_generation(
     finished = stage in (Stage.COMPLETED, Stage.FAILED, Stage.CANCELED)
     g = Generation.objects.create(
         user=user,
-        model="seedream-5.0-lite",
+        model=extra.pop("model", "seedream-5.0-lite"),
         engine="fake",
         prompt=prompt,
         aspect_ratio=aspect_ratio,
@@ -56,8 +56,8 @@ def make_generation(
         credits_charged=7,
         created_at=created,
         enqueued_at=created,
-        started_at=created + timedelta(seconds=1) if stage != Stage.QUEUED else None,
-        finished_at=created + timedelta(seconds=3) if finished else None,
+        started_at=extra.pop("started_at", created + timedelta(seconds=1) if stage != Stage.QUEUED else None),
+        finished_at=extra.pop("finished_at", created + timedelta(seconds=3) if finished else None),
         deadline_at=now + timedelta(hours=1),
         render_seconds=1.5 if stage == Stage.COMPLETED else None,
         **extra,

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import ledger
+from generations import forecast
 from generations.models import Generation
 from tests.api_support import MODEL, assert_error, generate, render
 from tests.helpers import assert_image_link
@@ -67,18 +68,19 @@ def test_the_javascript_examples_camelcase_options_are_ignored_not_refused(accou
     assert response.status_code == 200, response.text
 
 
-def test_estimate_comes_from_recent_real_durations(account):
+def test_estimate_comes_from_recent_real_render_times_and_the_queue_ahead(account):
     from datetime import timedelta
-
-    from generations import selectors
 
     acct = account()
     done = Generation.objects.get(public_id=generate(acct).json()["task_id"])
     Generation.objects.filter(pk=done.pk).update(
-        stage="completed", finished_at=done.created_at + timedelta(seconds=42), progress=1.0
+        stage="completed", started_at=done.created_at, finished_at=done.created_at + timedelta(seconds=42), progress=1
     )
-    selectors._estimates.clear()
-    assert generate(acct).json()["estimated_time_seconds"] == 42
+    forecast._measured.clear()
+    first = generate(acct).json()
+    assert (first["estimated_time_seconds"], first["queue_position"]) == (42, 1)
+    second = generate(acct).json()  # one render slot has been seen: it waits for the first
+    assert (second["estimated_time_seconds"], second["queue_position"]) == (84, 2)
 
 
 def test_processing_shape_has_progress_time_left_and_queue_position(account):

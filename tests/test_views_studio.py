@@ -1,4 +1,4 @@
-"""The studio page `/`: the prompt form, its validation, submitting, and the polling tile."""
+"""The studio page `/`: the prompt form, its validation, submitting, and the gallery's one poll."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def test_htmx_post_returns_a_fresh_form_and_the_new_tiles_out_of_band(logged_in)
     assert '<div hx-swap-oob="afterbegin:#gallery">' in content
     for g in gens:
         assert f'id="gen-{g.public_id}"' in content
-        assert f'hx-get="{reverse("generations:tile", args=[g.public_id])}"' in content
+        assert f'name="pending" value="{g.public_id}"' in content  # the gallery's poll picks it up
     # The fresh form keeps the settings, and the balance pill is refreshed out of band.
     assert "A lighthouse at dusk</textarea>" in content
     assert re.search(r'value="16:9"[^>]*checked', content)
@@ -216,57 +216,126 @@ def test_taking_settings_from_another_users_image_is_a_404(logged_in, make_user)
     assert logged_in.get(f"{STUDIO}?from={other.public_id}&mode=all").status_code == 404
 
 
-def test_a_pending_tile_polls_while_unfinished(logged_in, user):
-    g = make_generation(user, stage=Stage.RENDERING, progress=0.4, progress_note="planning layout")
-    content = logged_in.get(reverse("generations:tile", args=[g.public_id]), headers=HX).content.decode()
-    assert "hx-trigger=\"every 1s [document.visibilityState === 'visible']\"" in content
-    assert 'value="0.400"' in content and "Rendering · 40%" in content and "Planning layout" in content
+TILES = "/tiles"
 
 
-def test_a_finished_tile_stops_polling_and_shows_the_thumbnail(logged_in, user):
-    g = make_generation(user)
-    content = logged_in.get(reverse("generations:tile", args=[g.public_id]), headers=HX).content.decode()
-    assert "hx-trigger" not in content
-    src = re.search(r'<img src="([^"]+)"', content).group(1)
+def poll(client, *public_ids, **params):
+    return client.get(TILES, {"pending": list(public_ids), **params}, headers=HX)
+
+
+def oob_tile(content: str, public_id: str) -> str:
+    """The out-of-band tile for `public_id` in a poll's answer."""
+    match = re.search(rf'<figure id="gen-{public_id}".*?</figure>', content, re.S)
+    assert match, f"no tile for {public_id}"
+    assert 'hx-swap-oob="true"' in match.group(0)
+    return match.group(0)
+
+
+def test_the_studio_page_has_one_poll_for_every_pending_tile(logged_in, user):
+    pending = [make_generation(user, stage=Stage.QUEUED) for _ in range(3)]
+    done = make_generation(user)
+    page = logged_in.get(STUDIO).content.decode()
+    assert page.count('id="tile-poller"') == 1
+    poller = re.search(r'<div id="tile-poller".*?</div>', page, re.S).group(0)
+    assert 'hx-get="/tiles"' in poller and 'hx-include=".tile-pending-id"' in poller
+    # It asks only while a pending tile is on the page and the page is visible.
+    assert "!!document.querySelector('.tile-pending-id')" in poller and "visibilityState" in poller
+    for g in pending:
+        assert f'class="tile-pending-id" name="pending" value="{g.public_id}"' in page
+    assert f'name="pending" value="{done.public_id}"' not in page
+    assert "every 1s" not in page.replace(poller, "")  # no tile polls by itself
+
+
+def test_one_poll_refreshes_every_pending_tile_named_out_of_band(logged_in, user):
+    rendering = make_generation(user, stage=Stage.RENDERING, progress=0.4, progress_note="planning layout")
+    queued = make_generation(user, stage=Stage.QUEUED)
+    finished = make_generation(user)
+    content = poll(logged_in, rendering.public_id, queued.public_id, finished.public_id).content.decode()
+    tile = oob_tile(content, rendering.public_id)
+    assert 'value="0.400"' in tile and "Rendering · 40%" in tile and "Planning layout" in tile
+    assert 'name="pending"' in tile  # still pending: the next poll asks for it again
+    assert "Queued · 1 in line" in oob_tile(content, queued.public_id)
+    done = oob_tile(content, finished.public_id)
+    assert 'name="pending"' not in done  # finished: no longer polled
+    src = re.search(r'<img src="([^"]+)"', done).group(1)
     thumb = logged_in.get(src)
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/webp"
 
 
+def test_one_poll_costs_the_same_queries_for_two_tiles_or_twenty(logged_in, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n: int) -> int:
+        ids = [make_generation(user, stage=Stage.QUEUED).public_id for _ in range(n)]
+        poll(logged_in, *ids, batches="1")  # warm: the session, the measured times
+        with CaptureQueriesContext(connection) as captured:
+            assert poll(logged_in, *ids, batches="1").status_code == 200
+        return len(captured)
+
+    assert queries(2) == queries(20)
+
+
 def test_a_failed_tile_says_so_notes_the_refund_and_refreshes_the_balance(logged_in, user):
     g = make_generation(user, stage=Stage.FAILED, error_message="The engine gave up.")
-    content = logged_in.get(reverse("generations:tile", args=[g.public_id]), headers=HX).content.decode()
-    assert "hx-trigger" not in content
-    assert "This one failed" in content and "The engine gave up." in content
-    assert "7 credits refunded" in content
-    assert 'id="credits-pill"' in content and 'hx-swap-oob="true"' in content
+    content = poll(logged_in, g.public_id).content.decode()
+    tile = oob_tile(content, g.public_id)
+    assert 'name="pending"' not in tile
+    assert "This one failed" in tile and "The engine gave up." in tile
+    assert "7 credits refunded" in tile
+    assert re.search(r'id="credits-pill"[^>]*hx-swap-oob="true"|hx-swap-oob="true"[^>]*id="credits-pill"', content)
 
 
-def test_another_users_tile_is_a_404(logged_in, make_user):
-    other = make_generation(make_user(), stage=Stage.QUEUED)
-    assert logged_in.get(reverse("generations:tile", args=[other.public_id])).status_code == 404
+def test_a_poll_naming_another_users_image_learns_nothing(logged_in, make_user):
+    other = make_generation(make_user(), stage=Stage.QUEUED, prompt="A secret plan")
+    content = poll(logged_in, other.public_id).content.decode()
+    assert "No longer here" in content and "A secret plan" not in content
 
 
-def test_a_polling_tile_whose_image_is_gone_says_so_and_stops_polling(logged_in, user, make_user):
+def test_a_polled_tile_whose_image_is_gone_says_so_and_stops_polling(logged_in, user, make_user):
     g = make_generation(user, stage=Stage.QUEUED)
     stranger = make_generation(make_user(), stage=Stage.QUEUED)
     services.delete(user=user, generations=[g])
-    for public_id in (g.public_id, stranger.public_id, "img_never_existed"):
-        response = logged_in.get(reverse("generations:tile", args=[public_id]), headers=HX)
-        content = response.content.decode()
-        assert response.status_code == 200 and "No longer here" in content
-        assert "hx-trigger" not in content and f'id="gen-{public_id}"' in content
+    public_ids = (g.public_id, stranger.public_id, "img_never_existed")
+    response = poll(logged_in, *public_ids)
+    content = response.content.decode()
+    assert response.status_code == 200
+    for public_id in public_ids:
+        tile = oob_tile(content, public_id)
+        assert "No longer here" in tile and 'name="pending"' not in tile
 
 
-def test_a_polling_tile_after_the_session_ended_sends_the_whole_page_to_log_in(client, user):
+def test_the_poll_answers_the_batch_strip_when_the_page_has_one(logged_in, user):
+    response = logged_in.post(CREATE, valid(count="3"), headers=HX)
+    batch = Batch.objects.get()
+    created = response.content.decode()
+    assert 'id="gallery-batches"' in created and f'data-batch="{batch.public_id}"' in created
+    assert "0 of 3 done" in created
+    first, *rest = batch.generations.order_by("batch_index")
+    Generation.objects.filter(pk=first.pk).update(stage=Stage.COMPLETED, progress=1.0)
+    Generation.objects.filter(pk=rest[0].pk).update(stage=Stage.RENDERING, progress=0.5)
+    content = poll(logged_in, *[g.public_id for g in rest], batches="1").content.decode()
+    strip = re.search(r'<div id="gallery-batches".*?</div>\s*</div>', content, re.S).group(0)
+    assert 'hx-swap-oob="true"' in strip and "1 of 3 done" in strip
+    assert 'value="0.500"' in strip  # (1 finished + 0.5 rendering) of 3
+    # A board's poll has no strip to fill, so none is sent.
+    assert 'id="gallery-batches"' not in poll(logged_in, rest[1].public_id).content.decode()
+
+
+def test_a_plain_request_for_the_poll_goes_to_the_studio(logged_in):
+    response = logged_in.get(TILES)
+    assert response.status_code == 302 and response["Location"] == STUDIO
+
+
+def test_a_poll_after_the_session_ended_sends_the_whole_page_to_log_in(client, user):
     g = make_generation(user, stage=Stage.QUEUED)
     response = client.get(
-        reverse("generations:tile", args=[g.public_id]),
-        headers={**HX, "HX-Current-URL": "http://testserver/?q=poster"},
+        TILES, {"pending": [g.public_id]}, headers={**HX, "HX-Current-URL": "http://testserver/?q=poster"}
     )
     assert response.status_code == 204
     assert response["HX-Redirect"] == "/accounts/login?next=/%3Fq%3Dposter"
     # A plain request still gets the ordinary redirect.
-    plain = client.get(reverse("generations:tile", args=[g.public_id]))
+    plain = client.get(TILES)
     assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login")
 
 

@@ -136,7 +136,9 @@ class GenerateAccepted(BaseModel):
     model: str
     credits_charged: int
     credits_remaining: int
-    estimated_time_seconds: int = Field(description="Typical time to completion, from recent real renders.")
+    estimated_time_seconds: int = Field(
+        description="Seconds to completion: the queue ahead of it played forward over the render workers, at measured render times."
+    )
     seed: Seed
     queue_position: int | None = Field(description="1 = next in line; null once a worker has it.")
 
@@ -145,7 +147,9 @@ class ImageProcessing(BaseModel):
     task_id: TaskId
     status: Literal["processing"]
     progress: float = Field(ge=0, le=1, description="0 to 1.")
-    estimated_time_remaining: int = Field(description="Seconds.")
+    estimated_time_remaining: int = Field(
+        description="Seconds left: from its progress while rendering, else from the queue ahead and measured render times."
+    )
     queue_position: int | None = Field(description="1 = next in line; null once a worker has it.")
     model: str
     seed: Seed
@@ -239,4 +243,12 @@ class BatchStatus(BaseModel):
     results: list[BatchResult]
     total_generations: int
     counts: BatchCounts
+    progress: float = Field(
+        ge=0,
+        le=1,
+        description="Studio addition: the batch as a whole, 0..1 (finished images whole, rendering ones by their progress).",
+    )
+    estimated_time_remaining: int = Field(
+        description="Studio addition: seconds until the last image finishes, from the queue ahead and measured render times."
+    )
     created_at: Timestamp

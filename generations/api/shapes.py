@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from accounts.models import User
-from generations import selectors, specs, storage
+from generations import forecast, specs, storage
 from generations.engines import engine_class
 from generations.models import Batch, Generation
 from generations.outcome import batch_id as _batch_id
@@ -20,12 +20,13 @@ def _seconds(value: float) -> int:
 
 
 def processing(g: Generation) -> dict[str, Any]:
+    ahead = forecast.one(g)
     return {
         "task_id": g.public_id,
         "status": "processing",
         "progress": round(g.progress, 3),
-        "estimated_time_remaining": _seconds(selectors.estimated_remaining(g)),
-        "queue_position": selectors.queue_position(g),
+        "estimated_time_remaining": _seconds(ahead.seconds_left),
+        "queue_position": ahead.position,
         "model": g.model,
         "seed": g.seed,
         "batch_id": _batch_id(g),
@@ -70,15 +71,16 @@ def image(g: Generation, base_url: str) -> dict[str, Any]:
 def accepted(submitted: Submitted) -> dict[str, Any]:
     """POST /v1/images/generate."""
     g = submitted.generations[0]
+    ahead = forecast.one(g)
     return {
         "task_id": g.public_id,
         "status": "processing",
         "model": g.model,
         "credits_charged": submitted.credits_charged,
         "credits_remaining": submitted.credits_remaining,
-        "estimated_time_seconds": _seconds(selectors.estimate_seconds(g.model, g.deep_thinking)),
+        "estimated_time_seconds": _seconds(ahead.seconds_left),
         "seed": g.seed,
-        "queue_position": selectors.queue_position(g),
+        "queue_position": ahead.position,
     }
 
 
@@ -112,12 +114,15 @@ def batch_result(g: Generation, base_url: str) -> dict[str, Any]:
 def batch_status(batch: Batch, items: list[Generation], base_url: str) -> dict[str, Any]:
     """GET /v1/images/batch/{batch_id}."""
     counts = Counter(g.status for g in items)
+    overall = forecast.batch_progress(batch, items)
     return {
         "batch_id": batch.public_id,
         "status": batch.status,
         "results": [batch_result(g, base_url) for g in items],
         "total_generations": batch.total,
         "counts": {name: counts.get(name, 0) for name in ("completed", "failed", "canceled", "processing")},
+        "progress": round(overall.fraction, 3),
+        "estimated_time_remaining": _seconds(overall.seconds_left),
         "created_at": timestamp(batch.created_at),
     }
 

@@ -155,6 +155,8 @@ class Generation(models.Model):
             models.Index(fields=["team", "-created_at", "-id"], name="gen_team_recent"),
             models.Index(fields=["stage", "enqueued_at"], name="gen_stage_enqueued"),
             models.Index(fields=["stage", "deadline_at"], name="gen_stage_deadline"),
+            # The forecast's measured render times: the latest completed renders.
+            models.Index(fields=["stage", "-finished_at"], name="gen_stage_finished"),
         ]
 
     def __str__(self) -> str:

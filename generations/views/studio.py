@@ -1,4 +1,4 @@
-"""The studio page: the prompt form, the gallery, and the tile a pending image polls.
+"""The studio page: the prompt form, the gallery, and the one poll that refreshes its pending tiles.
 
 One view serves a page and its fragments (django-htmx's `request.htmx`): the filter bar
 asks for `#gallery-results`, infinite scroll asks for `#gallery-more`, anything else
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import teams
 from accounts.permissions import Action, Forbidden
 from accounts.typing import AuthedHttpRequest
-from generations import links, selectors, services, specs
+from generations import forecast, links, selectors, services, specs
 from generations.forms import (
     DEFAULT_SETTINGS,
     MAX_COUNT,
@@ -38,18 +38,33 @@ from generations.review import selectors as review_selectors
 from generations.worker import beats
 
 PAGE_SIZE = 48
+# At most this many tiles are refreshed by one poll (a page shows 48; infinite scroll adds more).
+MAX_POLLED = 200
+BATCHES_SHOWN = 3
 LAST_SETTINGS = "studio.last_settings"
 FROM_MODES = ("all", "remix", "seed")
 
 
 def decorate(user: Any, generations: list[Generation]) -> list[Generation]:
-    """Mark which of a page's tiles the user starred and how many open comments each has (a query each)."""
+    """Mark which of a page's tiles the user starred, how many open comments each has, and
+    each pending one's place in line and time left (a few queries for the whole page)."""
     starred = selectors.starred_ids(user, generations)
     open_comments = selectors.open_comment_counts(generations)
+    ahead = forecast.forecast(generations)
     for g in generations:
         g.starred = g.pk in starred
         g.open_comments = open_comments.get(g.pk, 0)
+        if g.pk in ahead:
+            g.eta, g.queue_position = ahead[g.pk].seconds_left, ahead[g.pk].position
     return generations
+
+
+def batch_strip(workspace: teams.Workspace) -> list[forecast.BatchProgress]:
+    """The workspace's batches still in progress, each as a whole (newest first, a few)."""
+    batches = selectors.batches_in_progress(workspace, limit=BATCHES_SHOWN)
+    items = {batch.pk: selectors.batch_items(batch) for batch in batches}
+    ahead = forecast.forecast(g for rows in items.values() for g in rows)
+    return [forecast.batch_progress(batch, items[batch.pk], ahead) for batch in batches]
 
 
 def _ratio_options() -> list[dict[str, Any]]:
@@ -126,6 +141,7 @@ def _render_studio(
     if context["page"] is None:
         return HttpResponseBadRequest("That page link is no longer valid; start from the first page.")
     context["board_choices"] = review_selectors.selection_boards(teams.current(request))
+    context["batches"] = batch_strip(teams.current(request))
     response = render(request, "generations/studio.html", context, status=status)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
@@ -190,6 +206,7 @@ def create(request: AuthedHttpRequest) -> HttpResponse:
             **form_context(request, GenerationForm(), values),
             "new_generations": decorate(request.user, submitted.generations),
             "balance": submitted.credits_remaining,
+            "batches": batch_strip(teams.current(request)) if submitted.batch else None,
         }
         return render(request, "generations/partials/created.html", context)
     count = len(submitted.generations)
@@ -199,20 +216,24 @@ def create(request: AuthedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def tile(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
-    """One tile, re-fetched every second by a pending tile until it is finished."""
-    try:
-        generation = decorate(request.user, [selectors.generation_for_user(request.user, public_id)])[0]
-    except Http404:
-        if not request.htmx:
-            raise
-        # A polling tile whose image was deleted meanwhile (in another tab), or is no longer
-        # shared: one that says so and stops polling, instead of a 404 every second. It reads
-        # the same for an id that never existed, so it tells a stranger nothing.
-        return render(request, "generations/partials/tile_gone.html", {"public_id": public_id})
-    if not generation.is_finished:
-        generation.eta = selectors.estimated_remaining(generation)
-        generation.queue_position = selectors.queue_position(generation)
-    refunded = generation.stage in (Stage.FAILED, Stage.CANCELED)
-    context = {"g": generation, "refresh_balance": refunded, "balance": request.user.credits}
-    return render(request, "generations/partials/tile_poll.html", context)
+def tiles(request: AuthedHttpRequest) -> HttpResponse:
+    """The gallery's one poll, every second while any tile is pending: fresh copies of the
+    pending tiles it names (`?pending=<task id>`, repeated), out of band, with their place
+    in line and time left, plus the batch strip when the page has one (`?batches=1`).
+
+    A tile whose image was deleted meanwhile (in another tab), or is no longer shared,
+    comes back saying so and stops polling; it reads the same for an id that never
+    existed, so it tells a stranger nothing.
+    """
+    if not request.htmx:
+        return redirect("generations:studio")
+    wanted = list(dict.fromkeys(request.GET.getlist("pending")))[:MAX_POLLED]
+    found = decorate(request.user, selectors.generations_for_user(request.user, wanted))
+    by_id = {g.public_id: g for g in found}
+    context = {
+        "tiles": [(public_id, by_id.get(public_id)) for public_id in wanted],
+        "refresh_balance": any(g.stage in (Stage.FAILED, Stage.CANCELED) for g in found),
+        "balance": request.user.credits,
+        "batches": batch_strip(teams.current(request)) if request.GET.get("batches") else None,
+    }
+    return render(request, "generations/partials/tiles_poll.html", context)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
 from accounts.models import User
-from generations.models import Generation, Star
+from generations.models import Generation, Stage, Star
 from tests.studio_factories import make_generation
 
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -139,6 +140,33 @@ def test_a_bad_prompt_and_a_short_balance_are_explained_in_the_form(live_server,
     page.keyboard.press("Control+Enter")
     expect(page.locator(".form-errors")).to_contain_text("Required: 14, Available: 10")
     assert not Generation.objects.exists()
+
+
+def test_the_gallery_polls_once_for_all_its_pending_tiles_and_stops_when_none_are(
+    live_server, page, context, log_in, make_user
+):
+    user = make_user()
+    pending = [make_generation(user, stage=Stage.QUEUED, prompt=f"waiting {i}") for i in range(3)]
+    log_in(context, user)
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/tiles" in r.url else None)
+    page.goto(f"{live_server.url}/")
+    expect(page.locator(".tile.is-pending")).to_have_count(3)
+    expect(page.locator(".tile.is-pending").first).to_contain_text("in line")
+    page.wait_for_function(
+        "n => window.performance.getEntriesByType('resource').filter(e => e.name.includes('/tiles')).length >= n", arg=2
+    )
+    for url in polls:  # one request names every pending tile: none polls by itself
+        query = parse_qs(urlsplit(url).query)
+        assert urlsplit(url).path == "/tiles" and set(query["pending"]) == {g.public_id for g in pending}
+
+    Generation.objects.filter(pk__in=[g.pk for g in pending]).update(stage=Stage.COMPLETED, progress=1.0)
+    expect(page.locator(".tile.is-pending")).to_have_count(0, timeout=TIMEOUT)
+    expect(page.locator(".tile img")).to_have_count(3)
+    assert page.evaluate("!!document.querySelector('.tile-pending-id')") is False  # the poll's condition
+    asked = len(polls)
+    page.wait_for_timeout(2500)  # watching, not waiting for something: two intervals without a poll
+    assert len(polls) == asked
 
 
 def test_select_a_range_with_shift_click_then_star_it(live_server, page, context, log_in, make_user):

@@ -1,0 +1,196 @@
+"""How long unfinished images have left: from the queue ahead of them and measured render times.
+
+The render queue is first in, first out, shared by everyone, and served by a number of
+render slots (one per render worker process). So a queued image's wait is what the
+slots must finish before one of them is free for it: the images rendering now, then
+every image queued ahead of it, each taking its kind's typical render time. `forecast`
+plays that queue forward over the slots, in one pass for a whole gallery of tiles.
+
+Both figures are measured, never configured:
+
+- **Render time** of a kind of image (model, deep thinking): the median claim-to-completed
+  time of its last 50 completed renders, encoding included.
+- **Slots**: the most renders that were in progress at one moment among the last 50 (that
+  is how many workers served lately), and never fewer than are rendering now.
+
+Until a kind has rendered once, its time is `DEFAULT_RENDER_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import statistics
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from generations.models import Batch, Generation, Stage
+
+DEFAULT_RENDER_SECONDS = 10.0
+SAMPLE = 50
+CACHE_SECONDS = 5.0
+# A queue longer than this is not played forward row by row: the rest is averaged.
+MAX_QUEUE_ROWS = 500
+
+Kind = tuple[str, bool]
+_measured: dict[object, tuple[float, float]] = {}
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Where an unfinished image stands: its place in line (None once a worker has it) and the seconds left."""
+
+    position: int | None
+    seconds_left: float
+
+
+def _cached(key: object, measure: Callable[[], float | None], default: float) -> float:
+    """`measure()`, remembered for `CACHE_SECONDS` in this process (a gallery poll asks once a
+    second); `default` while there is nothing to measure, which is not remembered: the
+    first render of a kind counts at once."""
+    hit = _measured.get(key)
+    if hit and time.monotonic() - hit[1] < CACHE_SECONDS:
+        return hit[0]
+    value = measure()
+    if value is None:
+        return default
+    _measured[key] = (value, time.monotonic())
+    return value
+
+
+def render_seconds(model: str, deep_thinking: bool) -> float:
+    """Typical claim-to-completed seconds of this kind of image, from its last 50 completed renders."""
+
+    def measure() -> float | None:
+        recent = (
+            Generation.objects.filter(stage=Stage.COMPLETED, model=model, deep_thinking=deep_thinking)
+            .exclude(started_at=None)
+            .order_by("-finished_at")
+            .values_list("started_at", "finished_at")[:SAMPLE]
+        )
+        durations = [(done - began).total_seconds() for began, done in recent if began and done]
+        return statistics.median(durations) if durations else None
+
+    return _cached((model, deep_thinking), measure, DEFAULT_RENDER_SECONDS)
+
+
+def _most_at_once(spans: list[tuple[datetime, datetime]]) -> int:
+    """The largest number of the (start, end) spans that overlap at one instant."""
+    edges = sorted([(began, 1) for began, _ in spans] + [(done, -1) for _, done in spans], key=lambda e: (e[0], e[1]))
+    most = running = 0
+    for _, step in edges:
+        running += step
+        most = max(most, running)
+    return most
+
+
+def recent_slots() -> int:
+    """How many renders ran side by side lately: the render slots that have been serving."""
+
+    def measure() -> float | None:
+        recent = (
+            Generation.objects.filter(stage=Stage.COMPLETED)
+            .exclude(started_at=None)
+            .order_by("-finished_at")
+            .values_list("started_at", "finished_at")[:SAMPLE]
+        )
+        return _most_at_once([(began, done) for began, done in recent if began and done]) or None
+
+    return int(_cached("slots", measure, 1))
+
+
+def _left_of_rendering(row: Mapping[str, Any], now: datetime) -> float:
+    """Seconds left of an image a worker has: from its progress once it has some, else its kind's time."""
+    typical = render_seconds(row["model"], row["deep_thinking"])
+    spent = (now - row["started_at"]).total_seconds() if row["started_at"] else 0.0
+    if row["progress"] > 0.05:
+        return max(0.0, spent * (1 - row["progress"]) / row["progress"])
+    return max(0.0, typical - spent)
+
+
+def forecast(generations: Iterable[Generation]) -> dict[int, Forecast]:
+    """Place in line and seconds left for each unfinished one of `generations` (by pk).
+
+    Three queries, whatever the number of images: what is rendering, what is queued up to
+    the last of them in line, and (cached for a few seconds) the measured times.
+    """
+    wanted = [g for g in generations if not g.is_finished]
+    if not wanted:
+        return {}
+    now = timezone.now()
+    rendering = list(
+        Generation.objects.filter(stage=Stage.RENDERING).values(
+            "pk", "model", "deep_thinking", "started_at", "progress"
+        )
+    )
+    result = {row["pk"]: Forecast(None, _left_of_rendering(row, now)) for row in rendering}
+    slots = [f.seconds_left for f in result.values()]
+    queued_wanted = [g for g in wanted if g.stage == Stage.QUEUED]
+    if queued_wanted:
+        last = max(g.enqueued_at for g in queued_wanted)
+        ahead = Generation.objects.filter(stage=Stage.QUEUED, enqueued_at__lte=last).order_by("enqueued_at", "pk")
+        rows = list(ahead.values_list("pk", "model", "deep_thinking")[:MAX_QUEUE_ROWS])
+        slots += [0.0] * max(0, max(recent_slots(), len(slots)) - len(slots))
+        heapq.heapify(slots)
+        for position, (pk, model, deep_thinking) in enumerate(rows, start=1):
+            finish = heapq.heappop(slots) + render_seconds(model, deep_thinking)
+            heapq.heappush(slots, finish)
+            result[pk] = Forecast(position, finish)
+        if len(rows) == MAX_QUEUE_ROWS:
+            _beyond_the_rows(queued_wanted, result, rows, slots)
+    return {g.pk: result.get(g.pk, Forecast(None, 0.0)) for g in wanted}
+
+
+def _beyond_the_rows(
+    queued: list[Generation], result: dict[int, Forecast], rows: list[tuple[int, str, bool]], slots: list[float]
+) -> None:
+    """Images further back than `MAX_QUEUE_ROWS`: the rest of the line at the average time per image."""
+    per_image = statistics.mean(render_seconds(m, d) for _, m, d in rows) / len(slots)
+    start = max(slots)
+    for g in queued:
+        if g.pk in result:
+            continue
+        between = Generation.objects.filter(stage=Stage.QUEUED, enqueued_at__lte=g.enqueued_at).filter(
+            Q(enqueued_at__lt=g.enqueued_at) | Q(pk__lt=g.pk)
+        )
+        position = between.count() + 1
+        result[g.pk] = Forecast(position, start + (position - len(rows)) * per_image)
+
+
+def one(generation: Generation) -> Forecast:
+    """`forecast` for a single image (a finished one has nothing left)."""
+    return forecast([generation]).get(generation.pk, Forecast(None, 0.0))
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A batch as a whole: its first prompt, how many of its images are done, the fraction done, the seconds left."""
+
+    batch: Batch
+    prompt: str
+    finished: int
+    total: int
+    fraction: float
+    seconds_left: float
+
+
+def batch_progress(batch: Batch, items: list[Generation], ahead: dict[int, Forecast] | None = None) -> BatchProgress:
+    """Overall progress of `batch` (its `items`, all of them): finished images count whole,
+    rendering ones by their progress. `ahead`: `forecast` of the items, when already made."""
+    finished = sum(g.is_finished for g in items)
+    partial = sum(g.progress for g in items if g.stage == Stage.RENDERING)
+    total = batch.total or len(items) or 1
+    left = forecast(items) if ahead is None else {g.pk: ahead[g.pk] for g in items if g.pk in ahead}
+    return BatchProgress(
+        batch=batch,
+        prompt=items[0].prompt if items else "",
+        finished=finished,
+        total=total,
+        fraction=min(1.0, (finished + partial) / total),
+        seconds_left=max((f.seconds_left for f in left.values()), default=0.0),
+    )
