@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from generations.models import Batch, Generation, Stage
@@ -34,8 +35,9 @@ from generations.models import Batch, Generation, Stage
 DEFAULT_RENDER_SECONDS = 10.0
 SAMPLE = 50
 CACHE_SECONDS = 5.0
-# A queue longer than this is not played forward row by row: the rest is averaged.
-MAX_QUEUE_ROWS = 500
+# A queue longer than this is not played forward row by row: further back, places come from
+# one counting query and times from the average of the rows played.
+MAX_QUEUE_ROWS = 100
 
 Kind = tuple[str, bool]
 _measured: dict[object, tuple[float, float]] = {}
@@ -104,9 +106,8 @@ def recent_slots() -> int:
     return int(_cached("slots", measure, 1))
 
 
-def _left_of_rendering(row: Mapping[str, Any], now: datetime) -> float:
+def _left_of_rendering(row: Mapping[str, Any], now: datetime, typical: float) -> float:
     """Seconds left of an image a worker has: from its progress once it has some, else its kind's time."""
-    typical = render_seconds(row["model"], row["deep_thinking"])
     spent = (now - row["started_at"]).total_seconds() if row["started_at"] else 0.0
     if row["progress"] > 0.05:
         return max(0.0, spent * (1 - row["progress"]) / row["progress"])
@@ -116,19 +117,28 @@ def _left_of_rendering(row: Mapping[str, Any], now: datetime) -> float:
 def forecast(generations: Iterable[Generation]) -> dict[int, Forecast]:
     """Place in line and seconds left for each unfinished one of `generations` (by pk).
 
-    Three queries, whatever the number of images: what is rendering, what is queued up to
-    the last of them in line, and (cached for a few seconds) the measured times.
+    A fixed number of queries, whatever the number of images: what is rendering, the first
+    `MAX_QUEUE_ROWS` in line, the places of any further back, and (cached for a few
+    seconds) the measured time of each kind seen.
     """
     wanted = [g for g in generations if not g.is_finished]
     if not wanted:
         return {}
     now = timezone.now()
-    rendering = list(
-        Generation.objects.filter(stage=Stage.RENDERING).values(
-            "pk", "model", "deep_thinking", "started_at", "progress"
-        )
+    times: dict[Kind, float] = {}
+
+    def typical(model: str, deep_thinking: bool) -> float:
+        if (model, deep_thinking) not in times:
+            times[model, deep_thinking] = render_seconds(model, deep_thinking)
+        return times[model, deep_thinking]
+
+    rendering = Generation.objects.filter(stage=Stage.RENDERING).values(
+        "pk", "model", "deep_thinking", "started_at", "progress"
     )
-    result = {row["pk"]: Forecast(None, _left_of_rendering(row, now)) for row in rendering}
+    result = {
+        row["pk"]: Forecast(None, _left_of_rendering(row, now, typical(row["model"], row["deep_thinking"])))
+        for row in rendering
+    }
     slots = [f.seconds_left for f in result.values()]
     queued_wanted = [g for g in wanted if g.stage == Stage.QUEUED]
     if queued_wanted:
@@ -138,28 +148,34 @@ def forecast(generations: Iterable[Generation]) -> dict[int, Forecast]:
         slots += [0.0] * max(0, max(recent_slots(), len(slots)) - len(slots))
         heapq.heapify(slots)
         for position, (pk, model, deep_thinking) in enumerate(rows, start=1):
-            finish = heapq.heappop(slots) + render_seconds(model, deep_thinking)
+            finish = heapq.heappop(slots) + typical(model, deep_thinking)
             heapq.heappush(slots, finish)
             result[pk] = Forecast(position, finish)
-        if len(rows) == MAX_QUEUE_ROWS:
-            _beyond_the_rows(queued_wanted, result, rows, slots)
+        further = [g for g in queued_wanted if g.pk not in result]
+        if further:
+            per_image = statistics.mean(typical(m, d) for _, m, d in rows) / len(slots)
+            for pk, position in _places(further):
+                result[pk] = Forecast(position, max(slots) + (position - len(rows)) * per_image)
     return {g.pk: result.get(g.pk, Forecast(None, 0.0)) for g in wanted}
 
 
-def _beyond_the_rows(
-    queued: list[Generation], result: dict[int, Forecast], rows: list[tuple[int, str, bool]], slots: list[float]
-) -> None:
-    """Images further back than `MAX_QUEUE_ROWS`: the rest of the line at the average time per image."""
-    per_image = statistics.mean(render_seconds(m, d) for _, m, d in rows) / len(slots)
-    start = max(slots)
-    for g in queued:
-        if g.pk in result:
-            continue
-        between = Generation.objects.filter(stage=Stage.QUEUED, enqueued_at__lte=g.enqueued_at).filter(
-            Q(enqueued_at__lt=g.enqueued_at) | Q(pk__lt=g.pk)
+def _places(queued: list[Generation]) -> Iterable[tuple[int, int]]:
+    """(pk, place in line) of each of `queued`, in one query: one more than the queued
+    images ahead of each in first-in, first-out order (enqueued earlier, or at the same
+    instant with a smaller pk)."""
+    ahead = (
+        Generation.objects.filter(stage=Stage.QUEUED)
+        .filter(
+            Q(enqueued_at__lt=OuterRef("enqueued_at")) | Q(enqueued_at=OuterRef("enqueued_at"), pk__lt=OuterRef("pk"))
         )
-        position = between.count() + 1
-        result[g.pk] = Forecast(position, start + (position - len(rows)) * per_image)
+        .order_by()
+        .values("stage")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    counted = Coalesce(Subquery(ahead, output_field=IntegerField()), 0)
+    places = Generation.objects.filter(pk__in=[g.pk for g in queued]).annotate(ahead=counted)
+    return ((pk, n + 1) for pk, n in places.values_list("pk", "ahead"))
 
 
 def one(generation: Generation) -> Forecast:
