@@ -13,7 +13,7 @@ slots, the typeset engine; a private temporary folder), warms it up with a few r
      chromium) and counts the requests the page sends while `--tiles` tiles are pending,
      then after none are (goal: one request per gallery per second, then none).
 
-Run: .venv/bin/python bench/queue.py [--size 48] [--tiles 25]
+Run: .venv/bin/python bench/estimates.py [--size 48] [--tiles 25]
 """
 
 from __future__ import annotations
