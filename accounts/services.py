@@ -8,6 +8,13 @@ from django.utils import timezone
 from accounts import ledger
 from accounts.models import ApiKey, LedgerEntry, User, hash_key
 from accounts.tiers import SIGNUP_CREDITS
+from studio.prepared import Prepared
+
+# Every /v1 call looks its key up: compiled once (see studio.prepared).
+_ACTIVE_KEY = Prepared(
+    lambda token_hash: ApiKey.objects.select_related("user").filter(key_hash=token_hash, revoked_at__isnull=True)[:1],
+    "text",
+)
 
 
 @transaction.atomic
@@ -38,7 +45,7 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     """The active key for a raw Bearer token, or None. Records when it was last used."""
     if not raw:
         return None
-    key = ApiKey.objects.select_related("user").filter(key_hash=hash_key(raw), revoked_at__isnull=True).first()
+    key = _ACTIVE_KEY.first(hash_key(raw))
     if key is None or not key.user.is_active:
         return None
     now = timezone.now()

@@ -108,8 +108,8 @@ def workspaces_for(user: User) -> list[Workspace]:
     return [personal(user), *(Workspace(user=user, team=m.team, role=m.role) for m in members)]
 
 
-def team_ids_for(user: User) -> QuerySet[Membership, TeamIdRow]:
-    """A subquery of the ids of the teams `user` belongs to."""
+def team_ids_for(user: User | int) -> QuerySet[Membership, TeamIdRow]:
+    """A subquery of the ids of the teams `user` (a user or a user's id) belongs to."""
     return Membership.objects.filter(user=user).values("team_id")
 
 

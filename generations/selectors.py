@@ -24,12 +24,13 @@ from generations import search
 from generations.models import UNFINISHED, Batch, Comment, Generation, Stage, Star
 from studio.paging import BadCursor as BadCursor  # re-exported: callers catch it from here
 from studio.paging import keyset_page
+from studio.prepared import Prepared
 
 RowT = TypeVar("RowT", bound=Model)
 
 
-def _visible_to(user: User) -> Q:
-    """The visibility rule of generations and batches: the user's personal ones and their teams'."""
+def _visible_to(user: User | int) -> Q:
+    """The visibility rule of generations and batches: the user's (a user or their id) personal ones and their teams'."""
     return Q(user=user, team__isnull=True) | Q(team__in=teams.team_ids_for(user))
 
 
@@ -53,9 +54,22 @@ def workspace_generations(workspace: Workspace) -> QuerySet[Generation]:
     return Generation.objects.filter(user=workspace.user, team__isnull=True)
 
 
+# Every poll of GET /v1/images/{task_id} reads one image: compiled once (see studio.prepared).
+_VISIBLE_GENERATION = Prepared(
+    lambda user_id, public_id: Generation.objects.filter(_visible_to(user_id), public_id=public_id).select_related(
+        "batch", "team"
+    )[:1],
+    "int",
+    "text",
+)
+
+
 def generation_for_user(user: User, public_id: str) -> Generation:
-    rows = visible_generations(user).select_related("batch", "team")
-    return _get_or_404(rows, f"No image with task_id {public_id!r}.", public_id=public_id)
+    """The image `public_id` if `user` may see it (`_visible_to`'s rule); Http404 if not."""
+    generation = _VISIBLE_GENERATION.first(user.pk, public_id)
+    if generation is None:
+        raise Http404(f"No image with task_id {public_id!r}.")
+    return generation
 
 
 def workspace_of(user: User, generation: Generation) -> Workspace:
