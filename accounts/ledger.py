@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from accounts.models import LedgerEntry, User
+from studio.prepared import Prepared
 
 if TYPE_CHECKING:
     from generations.models import Generation
@@ -35,9 +36,15 @@ def _require_transaction() -> None:
         raise RuntimeError("ledger changes must run inside transaction.atomic()")
 
 
+_BALANCE = Prepared(lambda user_id: User.objects.filter(pk=user_id).values_list("credits"), "int")
+
+
 def balance(user: User | int) -> int:
     user_id = user if isinstance(user, int) else user.pk
-    return User.objects.filter(pk=user_id).values_list("credits", flat=True).get()
+    rows = _BALANCE.rows(user_id)
+    if not rows:
+        raise User.DoesNotExist(f"No user {user_id}.")
+    return int(rows[0][0])
 
 
 def _move(user_id: int, amount: int) -> int:

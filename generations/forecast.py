@@ -21,16 +21,15 @@ from __future__ import annotations
 import heapq
 import statistics
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from generations.models import Batch, Generation, Stage
+from studio.prepared import Prepared
 
 DEFAULT_RENDER_SECONDS = 10.0
 SAMPLE = 50
@@ -106,20 +105,52 @@ def recent_slots() -> int:
     return int(_cached("slots", measure, 1))
 
 
-def _left_of_rendering(row: Mapping[str, Any], now: datetime, typical: float) -> float:
+# The queries a forecast runs on every submit and every gallery poll, compiled once (studio.prepared).
+_LINE = Generation.objects.filter(stage=Stage.QUEUED)
+_RENDERING = Prepared(
+    lambda: Generation.objects.filter(stage=Stage.RENDERING).values_list(
+        "pk", "model", "deep_thinking", "started_at", "progress"
+    )
+)
+_FRONT_OF_THE_LINE = Prepared(
+    lambda: _LINE.order_by("enqueued_at", "pk").values_list("pk", "model", "deep_thinking")[:MAX_QUEUE_ROWS]
+)
+_AHEAD_OF = Prepared(
+    lambda at, pk: (
+        _LINE.filter(Q(enqueued_at__lt=at) | Q(enqueued_at=at, pk__lt=pk))
+        .order_by()
+        .values("stage")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    ),
+    "datetime",
+    "int",
+)
+_STRETCH = Prepared(
+    lambda first, last: (
+        _LINE.filter(enqueued_at__gte=first, enqueued_at__lte=last)
+        .order_by("enqueued_at", "pk")
+        .values_list("pk", "enqueued_at")
+    ),
+    "datetime",
+    "datetime",
+)
+
+
+def _left_of_rendering(started_at: datetime | None, progress: float, now: datetime, typical: float) -> float:
     """Seconds left of an image a worker has: from its progress once it has some, else its kind's time."""
-    spent = (now - row["started_at"]).total_seconds() if row["started_at"] else 0.0
-    if row["progress"] > 0.05:
-        return max(0.0, spent * (1 - row["progress"]) / row["progress"])
+    spent = (now - started_at).total_seconds() if started_at else 0.0
+    if progress > 0.05:
+        return max(0.0, spent * (1 - progress) / progress)
     return max(0.0, typical - spent)
 
 
 def forecast(generations: Iterable[Generation]) -> dict[int, Forecast]:
     """Place in line and seconds left for each unfinished one of `generations` (by pk).
 
-    A fixed number of queries, whatever the number of images: what is rendering, the first
-    `MAX_QUEUE_ROWS` in line, the places of any further back, and (cached for a few
-    seconds) the measured time of each kind seen.
+    A fixed number of queries, whatever the number of images or the length of the line: what
+    is rendering, the first `MAX_QUEUE_ROWS` in line, two for the places of any further back
+    (`_places`), and (cached for a few seconds) the measured time of each kind seen.
     """
     wanted = [g for g in generations if not g.is_finished]
     if not wanted:
@@ -132,50 +163,45 @@ def forecast(generations: Iterable[Generation]) -> dict[int, Forecast]:
             times[model, deep_thinking] = render_seconds(model, deep_thinking)
         return times[model, deep_thinking]
 
-    rendering = Generation.objects.filter(stage=Stage.RENDERING).values(
-        "pk", "model", "deep_thinking", "started_at", "progress"
-    )
     result = {
-        row["pk"]: Forecast(None, _left_of_rendering(row, now, typical(row["model"], row["deep_thinking"])))
-        for row in rendering
+        pk: Forecast(None, _left_of_rendering(started_at, progress, now, typical(model, deep_thinking)))
+        for pk, model, deep_thinking, started_at, progress in _RENDERING.rows()
     }
     slots = [f.seconds_left for f in result.values()]
     queued_wanted = [g for g in wanted if g.stage == Stage.QUEUED]
     if queued_wanted:
-        last = max(g.enqueued_at for g in queued_wanted)
-        ahead = Generation.objects.filter(stage=Stage.QUEUED, enqueued_at__lte=last).order_by("enqueued_at", "pk")
-        rows = list(ahead.values_list("pk", "model", "deep_thinking")[:MAX_QUEUE_ROWS])
+        rows = _FRONT_OF_THE_LINE.rows()
         slots += [0.0] * max(0, max(recent_slots(), len(slots)) - len(slots))
         heapq.heapify(slots)
+        spent = 0.0
         for position, (pk, model, deep_thinking) in enumerate(rows, start=1):
-            finish = heapq.heappop(slots) + typical(model, deep_thinking)
-            heapq.heappush(slots, finish)
+            seconds = typical(model, deep_thinking)
+            finish = slots[0] + seconds
+            heapq.heapreplace(slots, finish)  # the slot that frees first takes the next in line
             result[pk] = Forecast(position, finish)
+            spent += seconds
         further = [g for g in queued_wanted if g.pk not in result]
-        if further:
-            per_image = statistics.mean(typical(m, d) for _, m, d in rows) / len(slots)
+        if further and len(rows) == MAX_QUEUE_ROWS:  # else they have left the line since they were read
+            per_image = spent / len(rows) / len(slots)
             for pk, position in _places(further):
                 result[pk] = Forecast(position, max(slots) + (position - len(rows)) * per_image)
     return {g.pk: result.get(g.pk, Forecast(None, 0.0)) for g in wanted}
 
 
 def _places(queued: list[Generation]) -> Iterable[tuple[int, int]]:
-    """(pk, place in line) of each of `queued`, in one query: one more than the queued
-    images ahead of each in first-in, first-out order (enqueued earlier, or at the same
-    instant with a smaller pk)."""
-    ahead = (
-        Generation.objects.filter(stage=Stage.QUEUED)
-        .filter(
-            Q(enqueued_at__lt=OuterRef("enqueued_at")) | Q(enqueued_at=OuterRef("enqueued_at"), pk__lt=OuterRef("pk"))
-        )
-        .order_by()
-        .values("stage")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    counted = Coalesce(Subquery(ahead, output_field=IntegerField()), 0)
-    places = Generation.objects.filter(pk__in=[g.pk for g in queued]).annotate(ahead=counted)
-    return ((pk, n + 1) for pk, n in places.values_list("pk", "ahead"))
+    """(pk, place in line) of each of `queued`, in two queries: how many are ahead of the first
+    of them, then the line from the first to the last of them (one image, or one batch, is a
+    short stretch of the line however long the line is)."""
+    first = min(queued, key=lambda g: (g.enqueued_at, g.pk))
+    counted = _AHEAD_OF.rows(first.enqueued_at, first.pk)
+    place = counted[0][0] if counted else 0
+    wanted = {g.pk for g in queued}
+    for pk, enqueued_at in _STRETCH.rows(first.enqueued_at, max(g.enqueued_at for g in queued)):
+        if enqueued_at == first.enqueued_at and pk < first.pk:
+            continue  # counted as ahead
+        place += 1
+        if pk in wanted:
+            yield pk, place
 
 
 def one(generation: Generation) -> Forecast:

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts import ledger, teams
@@ -26,6 +27,7 @@ from generations.models import UNFINISHED, Batch, Generation, Stage, Star
 from generations.specs import Spec
 from generations.webhooks import guard as webhook_guard
 from generations.worker import queue, transitions
+from studio.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +103,31 @@ def _new_generation(
     )
 
 
+# Every submit runs these two: compiled once (studio.prepared).
+_LOCKED_USER = Prepared(lambda user_id: User.objects.select_for_update().filter(pk=user_id), "int")
+_IN_FLIGHT = Prepared(
+    lambda user_id: (
+        Generation.objects.filter(user_id=user_id, batch__isnull=True, stage__in=UNFINISHED)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    ),
+    "int",
+)
+
+
 def _lock_user(user: User) -> User:
     """Serialise submissions of one account, so limits are checked against settled counts."""
-    return User.objects.select_for_update().get(pk=user.pk)
+    locked = _LOCKED_USER.first(user.pk)
+    if locked is None:
+        raise User.DoesNotExist(f"No user {user.pk}.")
+    return locked
 
 
 def _check_concurrency(user: User, adding: int) -> None:
-    in_flight = Generation.objects.filter(user=user, batch__isnull=True, stage__in=UNFINISHED).count()
+    counted = _IN_FLIGHT.rows(user.pk)
+    in_flight = counted[0][0] if counted else 0
     limit = user.limits.concurrent
     if in_flight + adding > limit:
         raise RateLimited(

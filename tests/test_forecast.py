@@ -93,13 +93,18 @@ def test_finished_images_have_nothing_left(user):
     assert forecast.one(g) == forecast.Forecast(None, 0.0)
 
 
-def test_a_line_longer_than_is_played_forward_is_averaged_beyond(user, monkeypatch):
-    monkeypatch.setattr(forecast, "MAX_QUEUE_ROWS", 3)
+@pytest.mark.parametrize("same_instant", [False, True], ids=["one after another", "a batch, all at once"])
+def test_a_line_longer_than_is_played_forward_is_averaged_beyond(user, same_instant):
     history(user, slots=1, seconds=5)
-    line = queued(user, 6)
+    line = queued(user, forecast.MAX_QUEUE_ROWS + 5)
+    if same_instant:  # a batch's images are queued at one instant: first in line by pk
+        Generation.objects.filter(pk__in=[g.pk for g in line]).update(enqueued_at=line[0].enqueued_at)
+        line = list(Generation.objects.filter(pk__in=[g.pk for g in line]).order_by("pk"))
     ahead = forecast.forecast(line)
-    assert [ahead[g.pk].position for g in line] == [1, 2, 3, 4, 5, 6]
-    assert [round(ahead[g.pk].seconds_left) for g in line] == [5, 10, 15, 20, 25, 30]
+    assert [ahead[g.pk].position for g in line] == list(range(1, len(line) + 1))
+    assert [round(ahead[g.pk].seconds_left) for g in line] == [5 * n for n in range(1, len(line) + 1)]
+    tail = line[-3:]  # asked for alone, the back of the line is placed the same
+    assert forecast.forecast(tail) == {g.pk: ahead[g.pk] for g in tail}
 
 
 def test_a_batch_counts_finished_images_whole_and_rendering_ones_by_progress(user):

@@ -66,3 +66,35 @@ def test_a_value_that_does_not_reach_the_sql_unchanged_is_refused_when_compiled(
     lowered = Prepared(lambda prompt: Generation.objects.filter(prompt__iexact=prompt[:3]), "text")
     with pytest.raises(ValueError, match="do not reach the SQL unchanged"):
         lowered.first("abc")
+
+
+def test_values_rows_take_datetimes_and_aggregates_as_the_queryset_does(user):
+    from django.db.models import Count
+
+    made = [make_generation(user, prompt=f"p{n}") for n in range(4)]
+    since = Prepared(
+        lambda after, pk: (
+            Generation.objects.filter(created_at__gte=after, pk__gt=pk)
+            .order_by("created_at")
+            .values_list("prompt", "created_at", "colors", "pk")
+        ),
+        "datetime",
+        "int",
+    )
+    plain = list(
+        Generation.objects.filter(created_at__gte=made[1].created_at, pk__gt=made[1].pk)
+        .order_by("created_at")
+        .values_list("prompt", "created_at", "colors", "pk")
+    )
+    assert since.rows(made[1].created_at, made[1].pk) == plain and [r[0] for r in plain] == ["p2", "p3"]
+    counted = Prepared(
+        lambda pk: (
+            Generation.objects.filter(pk__gte=pk).order_by().values("user").annotate(n=Count("pk")).values_list("n")
+        ),
+        "int",
+    )
+    assert counted.rows(made[2].pk) == [(2,)]
+    with pytest.raises(TypeError, match="rows"):
+        BY_ID.rows(user.pk, made[0].public_id)
+    with pytest.raises(TypeError, match="2 values expected"):
+        BY_ID.first(user.pk)
