@@ -156,7 +156,8 @@ def presigned_url(name: str, *, filename: str, attachment: bool = False) -> str:
 
 
 def make_token(generation: Generation, kind: str, *, ttl: int | None = None) -> str:
-    ttl = settings.STUDIO_LINK_TTL_SECONDS if ttl is None else ttl
+    """A signed token for one of `generation`'s files, valid `ttl` seconds (the link TTL plus its reuse)."""
+    ttl = settings.STUDIO_LINK_TTL_SECONDS + settings.STUDIO_LINK_REUSE_SECONDS if ttl is None else ttl
     payload = {"g": generation.public_id, "k": kind, "e": int(now()) + ttl}
     return signing.dumps(payload, salt=_SIGNER_SALT, compress=False)
 
@@ -185,13 +186,35 @@ def download_filename(generation: Generation, kind: str) -> str:
     return f"{words}-{generation.public_id[-6:]}.{ext}"
 
 
+# Links this process signed lately: (file, kind, download, base) -> (link, when signed).
+_recent_links: dict[tuple[str, str, bool, str], tuple[str, float]] = {}
+_MAX_RECENT_LINKS = 10_000
+
+
 def signed_url(generation: Generation, kind: str, *, base_url: str = "", download: bool = False) -> str:
-    """An absolute, expiring link to one of a completed generation's files; `download`: saved, not shown."""
+    """An absolute, expiring link to one of a completed generation's files; `download`: saved, not shown.
+
+    Valid `STUDIO_LINK_TTL_SECONDS` (the document's 24 hours) from now at least: a link is
+    signed for the TTL plus `STUDIO_LINK_REUSE_SECONDS` and handed out again for that long,
+    so a client polling a completed image gets the same links (and this process signs them
+    once a minute, not three times a poll).
+    """
     name = {"png": generation.image_png, "webp": generation.image_webp, "thumbnail": generation.thumbnail}[kind]
     if not name:
         return ""
+    base = (settings.STUDIO_PUBLIC_URL or base_url).rstrip("/")
+    key = (name, kind, download, base)
+    at = now()
+    recent = _recent_links.get(key)
+    if recent is not None and 0 <= at - recent[1] < settings.STUDIO_LINK_REUSE_SECONDS:
+        return recent[0]
     filename = download_filename(generation, kind)
     if storage_signs_urls():
-        return presigned_url(name, filename=filename, attachment=download)
-    path = reverse("files:get", args=[make_token(generation, kind), filename])
-    return f"{(settings.STUDIO_PUBLIC_URL or base_url).rstrip('/')}{path}{'?download=1' if download else ''}"
+        url = presigned_url(name, filename=filename, attachment=download)
+    else:
+        path = reverse("files:get", args=[make_token(generation, kind), filename])
+        url = f"{base}{path}{'?download=1' if download else ''}"
+    if len(_recent_links) >= _MAX_RECENT_LINKS:
+        _recent_links.clear()
+    _recent_links[key] = (url, at)
+    return url

@@ -195,6 +195,10 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
 STUDIO_LINK_TTL_SECONDS = env_int("STUDIO_LINK_TTL_SECONDS", 24 * 3600)
+# A signed link is reused for this long by the process that made it (signing costs more than
+# the rest of a status poll); it is signed for TTL + this, so each reply's links still live
+# the full TTL from that reply.
+STUDIO_LINK_REUSE_SECONDS = env_int("STUDIO_LINK_REUSE_SECONDS", 60)
 STUDIO_STORAGE = env_str("STUDIO_STORAGE", "local")
 _files: dict[str, Any]
 if STUDIO_STORAGE == "s3":
@@ -204,7 +208,7 @@ if STUDIO_STORAGE == "s3":
         endpoint_url=env_str("AWS_S3_ENDPOINT_URL"),
         region=env_str("AWS_S3_REGION_NAME"),
         addressing_style=env_str("AWS_S3_ADDRESSING_STYLE"),
-        link_seconds=STUDIO_LINK_TTL_SECONDS,
+        link_seconds=STUDIO_LINK_TTL_SECONDS + STUDIO_LINK_REUSE_SECONDS,
     )
 else:
     # FileSystemStorage follows settings.MEDIA_ROOT.

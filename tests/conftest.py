@@ -15,7 +15,7 @@ from django.db import connection
 
 from accounts import services as account_services
 from accounts.models import User
-from generations import forecast
+from generations import forecast, storage
 
 ROOT = Path(__file__).resolve().parent.parent
 _names = itertools.count(1)
@@ -30,8 +30,9 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_forecast():
-    """Measured render times are remembered for a few seconds per process: not from one test to the next."""
+    """Measured render times and signed links are remembered for a while per process: not from one test to the next."""
     forecast._measured.clear()
+    storage._recent_links.clear()
 
 
 @pytest.fixture

@@ -28,7 +28,10 @@ def assert_image_link(url: str, studio_base: str) -> None:
     """A studio-signed `/files/` link under `studio_base`, or on S3 a SigV4 link into the bucket."""
     if ON_S3:
         assert url.startswith(settings.STORAGES["default"]["OPTIONS"]["endpoint_url"]), url
-        assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Expires=86400" in url, url
+        assert (
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
+            and f"X-Amz-Expires={settings.STUDIO_LINK_TTL_SECONDS + settings.STUDIO_LINK_REUSE_SECONDS}" in url
+        ), url
     else:
         assert url.startswith(f"{studio_base}/files/"), url
 

@@ -45,7 +45,8 @@ def test_submit_poll_download_both_images_and_the_links_expire(account, start_wo
             return  # the store checks its own SigV4 links' X-Amz-Expires (tests/test_s3_storage.py)
         # A day later (the live server runs in this process, so its clock moves too).
         real_now = storage.now()
-        monkeypatch.setattr(storage, "now", lambda: real_now + settings.STUDIO_LINK_TTL_SECONDS + 1)
+        lives = settings.STUDIO_LINK_TTL_SECONDS + settings.STUDIO_LINK_REUSE_SECONDS  # see tests/test_files.py
+        monkeypatch.setattr(storage, "now", lambda: real_now + lives + 1)
         for url in (result["image_url"], result["image_url_webp"], result["thumbnail_url"]):
             assert_error(anyone.get(url), 410, "link_expired")
 

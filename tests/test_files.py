@@ -35,12 +35,13 @@ def test_a_tampered_link_is_refused_with_403_and_no_file(client, finished):
     assert response.json()["error"]["code"] == "invalid_link"
 
 
-def test_a_link_is_refused_with_410_once_its_24_hours_are_over(client, finished, monkeypatch):
+def test_a_link_is_refused_with_410_once_its_24_hours_are_over(client, finished, monkeypatch, settings):
     url = storage.signed_url(finished, "png")
     issued = storage.now()
-    monkeypatch.setattr(storage, "now", lambda: issued + 24 * 3600 - 5)
+    lives = settings.STUDIO_LINK_TTL_SECONDS + settings.STUDIO_LINK_REUSE_SECONDS  # see the next test
+    monkeypatch.setattr(storage, "now", lambda: issued + lives - 5)
     assert client.get(url).status_code == 200
-    monkeypatch.setattr(storage, "now", lambda: issued + 24 * 3600 + 1)
+    monkeypatch.setattr(storage, "now", lambda: issued + lives + 1)
     response = client.get(url)
     assert response.status_code == 410
     assert response.json()["error"] == {
@@ -48,3 +49,17 @@ def test_a_link_is_refused_with_410_once_its_24_hours_are_over(client, finished,
         "message": "This link has expired. Request the image again for a fresh link.",
         "status": 410,
     }
+
+
+def test_a_link_handed_out_again_still_lives_24_hours_from_then(client, finished, monkeypatch, settings):
+    first = storage.signed_url(finished, "png")
+    issued = storage.now()  # just after it was signed
+    later = issued + settings.STUDIO_LINK_REUSE_SECONDS - 1
+    monkeypatch.setattr(storage, "now", lambda: later)
+    assert storage.signed_url(finished, "png") == first  # reused: signing is a poll's largest cost
+    assert storage.signed_url(finished, "png", download=True) != first
+    monkeypatch.setattr(storage, "now", lambda: later + settings.STUDIO_LINK_TTL_SECONDS - 1)
+    assert client.get(first).status_code == 200  # the full TTL from the reply that handed it out
+    monkeypatch.setattr(storage, "now", lambda: issued + settings.STUDIO_LINK_REUSE_SECONDS)
+    fresh = storage.signed_url(finished, "png")
+    assert fresh != first and client.get(fresh).status_code == 200
