@@ -59,10 +59,17 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.dev
+# Every figure of the speed and reliability issues, each measured side by side in one run:
+# the API against a bare view (both stacks), the pipeline against a bare encode, the queue's
+# estimates against the real wait, Studio against Replicate's cog, the diffusers engine through
+# the worker against a bare pipeline call (CPU here, CUDA where there is one).
+bench: $(VENV)/.dev system-deps
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/gallery.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/estimates.py
+	$(BIN)/python bench/peer.py
+	$(BIN)/python bench/gpu.py
 	$(BIN)/python bench/chaos.py
 	$(BIN)/python bench/steady.py
 

@@ -1,32 +1,39 @@
 """API benchmark: requests/s of the /v1 endpoints against a bare Django JSON view, same server.
 
-Starts gunicorn (2 sync workers, `studio.wsgi`) on a free loopback port over a fresh SQLite
-database in a temporary folder, creates an enterprise account with plenty of credits and
-an API key, then sends a fixed number of requests per endpoint from a few client threads
-(each endpoint bounded by count and by time) and prints, side by side:
+For each stack, the embedded default (SQLite, the filesystem broker, the file-counter
+cache) and the scale-out one (PostgreSQL, Redis as broker and cache, S3-compatible
+storage, all started on loopback by `tests/backends.py`), a child process starts gunicorn
+(2 sync workers, `studio.wsgi`) on a free loopback port over a fresh database, creates an
+enterprise account with plenty of credits and an API key, and one completed image. Then,
+in `--rounds` rounds, it sends `--requests` requests per endpoint from `--threads` client
+threads (httpx, keep-alive), one endpoint after another within each round:
 
   - GET  /bench/plain              a bare Django JSON view (the baseline)
-  - POST /v1/images/generate       validate, check limits, charge, create, enqueue
+  - POST /v1/images/generate       validate, check limits, charge, create, enqueue, estimate
   - GET  /v1/images/{task_id}      a completed image: three freshly signed links
 
-as requests/s and as a ratio of the baseline. Every /v1 request goes through the real
-path: Bearer key lookup, the per-minute counter in the database cache, the service, the
-reply validated against its schema. The benchmark's account has its tier's limits raised
-(bench/api_urls.py) so that the limiter counts but never refuses.
+and prints req/s (median of the rounds) and the ratio to the baseline (median of each
+round's ratio: a round's endpoints run within seconds of each other, so a machine that
+slows down between rounds moves both sides). Every /v1 request goes through the real path:
+Bearer key lookup, the per-minute counter, the service, the reply. The benchmark's
+account has its tier's limits raised (bench/api_urls.py) so that the limiter counts but
+never refuses. The clients share the machine with the server, as they do on one laptop.
 
-Run: .venv/bin/python bench/api.py [--requests 600] [--threads 4] [--seconds 60]
+Run: .venv/bin/python bench/api.py [--stack both|embedded|scale-out] [--rounds 3] [--requests 400] [--threads 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
+import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -34,7 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-_VAR = tempfile.mkdtemp(prefix="studio-bench-api-")
+from bench.scratch import folder  # noqa: E402
+
+_VAR = str(folder("api-"))
 atexit.register(shutil.rmtree, _VAR, ignore_errors=True)
 os.environ["STUDIO_VAR_DIR"] = _VAR
 os.environ["STUDIO_SQLITE_PATH"] = str(Path(_VAR) / "api.sqlite3")
@@ -133,13 +142,17 @@ def measure(send: Callable[[httpx.Client], httpx.Response], *, total: int, threa
     return state["done"] / elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=600, help="requests per endpoint")
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=60.0, help="time limit per endpoint")
-    args = parser.parse_args()
+GOALS = {"POST /v1/images/generate": 0.5, "GET  /v1/images/{task_id}": 0.8}
+BASELINE = "GET  /bench/plain (bare Django JSON)"
+LABELS = {"POST /v1/images/generate": "generate", "GET  /v1/images/{task_id}": "get image"}
+STACKS = {
+    "embedded": "SQLite, filesystem broker, file counters, local files",
+    "scale-out": "PostgreSQL, Redis broker and cache, S3-compatible storage",
+}
 
+
+def child(args: argparse.Namespace) -> None:
+    """One stack, in this process's environment: prints one JSON line of each round's req/s."""
     key, task_id = prepare()
     port = free_port()
     server = start_server(port)
@@ -147,27 +160,76 @@ def main() -> None:
     auth = {"Authorization": f"Bearer {key}"}
     body = {"model": specs.DEFAULT_MODEL, "prompt": PROMPT, "aspect_ratio": "16:9"}
     cases: dict[str, Callable[[httpx.Client], httpx.Response]] = {
-        "GET  /bench/plain (bare Django JSON)": lambda c: c.get(f"{base}/bench/plain"),
+        BASELINE: lambda c: c.get(f"{base}/bench/plain"),
         "POST /v1/images/generate": lambda c: c.post(f"{base}/v1/images/generate", json=body, headers=auth),
         "GET  /v1/images/{task_id}": lambda c: c.get(f"{base}/v1/images/{task_id}", headers=auth),
     }
+    rounds: list[dict[str, float]] = []
     try:
-        for send in cases.values():  # warm both workers up: imports, connections, caches
-            measure(send, total=40, threads=args.threads, seconds=args.seconds)
-        rates = {
-            name: measure(send, total=args.requests, threads=args.threads, seconds=args.seconds)
-            for name, send in cases.items()
-        }
+        for send in cases.values():  # warm both workers up: imports, connections, compiled queries
+            measure(send, total=60, threads=args.threads, seconds=args.seconds)
+        for _ in range(args.rounds):
+            rounds.append(
+                {
+                    name: measure(send, total=args.requests, threads=args.threads, seconds=args.seconds)
+                    for name, send in cases.items()
+                }
+            )
     finally:
         server.terminate()
         server.wait(20)
+    print("ROUNDS " + json.dumps(rounds), flush=True)
 
-    baseline = next(iter(rates.values()))
-    print(f"gunicorn, 2 sync workers, SQLite + database cache; {args.threads} client threads,")
-    print(f"{args.requests} requests per endpoint (or {args.seconds:.0f} s), same server, same run:")
-    print(f"  {'endpoint':38} {'req/s':>8}   {'ratio to bare view':>18}")
-    for name, rate in rates.items():
-        print(f"  {name:38} {rate:8.0f}   {rate / baseline:17.2f}x")
+
+def run_stack(stack: str, args: argparse.Namespace) -> list[dict[str, float]]:
+    """Run `child` for `stack` in a fresh process (and, for scale-out, fresh servers)."""
+    command = [sys.executable, __file__, "--child", *(f"--{k}={v}" for k, v in
+               (("rounds", args.rounds), ("requests", args.requests), ("threads", args.threads),
+                ("seconds", args.seconds)))]  # fmt: skip
+    with contextlib.ExitStack() as stack_of:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")}
+        if stack == "scale-out":
+            from tests import backends
+
+            where = folder("api-servers-")
+            stack_of.callback(shutil.rmtree, where, ignore_errors=True)
+            urls = [stack_of.enter_context(serve(where)) for serve in (backends.postgres, backends.redis, backends.s3)]
+            env.update(backends.environment(*urls))
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("ROUNDS ")), None)
+    if done.returncode or line is None:
+        raise SystemExit(f"api ({stack}) failed with {done.returncode}:\n{(done.stdout + done.stderr)[-3000:]}")
+    return json.loads(line.removeprefix("ROUNDS "))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stack", choices=("both", *STACKS), default="both")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=400, help="requests per endpoint per round")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=60.0, help="time limit per endpoint per round")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    print(f"gunicorn, 2 sync workers; {args.threads} client threads (httpx) on the same machine;")
+    print(f"{args.rounds} rounds of {args.requests} requests per endpoint, endpoints side by side in each round")
+    summary = []
+    for stack in STACKS if args.stack == "both" else [args.stack]:
+        rounds = run_stack(stack, args)
+        print(f"{stack} ({STACKS[stack]}):")
+        print(f"  {'endpoint':38} {'req/s':>8}   {'ratio to bare view':>18}   goal")
+        for name in rounds[0]:
+            rate = statistics.median(r[name] for r in rounds)
+            ratio = statistics.median(r[name] / r[BASELINE] for r in rounds)
+            goal = f">= {GOALS[name]}x" if name in GOALS else ""
+            print(f"  {name:38} {rate:8.0f}   {ratio:17.2f}x   {goal}")
+            if name in GOALS:
+                summary.append(f"{stack} {LABELS[name]} {ratio:.2f}x (goal {GOALS[name]})")
+    print("api: " + "; ".join(summary))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
+from bench.scratch import folder as scratch_folder  # noqa: E402
 from studio.run import BACKOFF_FIRST, commands  # noqa: E402
 
 if TYPE_CHECKING:
@@ -310,7 +309,7 @@ def _start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 def _run_child(broker: str, args: argparse.Namespace) -> Summary:
     """Run one broker's rounds in a child process with its own folder (and Redis); its summary."""
-    folder = Path(tempfile.mkdtemp(prefix=f"studio-chaos-{broker}-"))
+    folder = scratch_folder(f"chaos-{broker}-")
     env = {k: v for k, v in os.environ.items() if k not in ELSEWHERE}
     env.update(DJANGO_SETTINGS_MODULE="studio.settings", STUDIO_VAR_DIR=str(folder), WORKER_CONCURRENCY="2",
                STUDIO_MODELS_JSON=json.dumps(MODELS), PYTHONUNBUFFERED="1")  # fmt: skip

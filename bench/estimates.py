@@ -24,7 +24,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +31,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from steady import ROOT, _free_port, _manage, _wait_up
+
+from bench.scratch import folder
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "a-long-password-1"
@@ -122,7 +123,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=48)
     parser.add_argument("--tiles", type=int, default=25)
     args = parser.parse_args()
-    var = Path(tempfile.mkdtemp(prefix="studio-queue-"))
+    var = folder("estimates-")
     port = _free_port()
     env = {
         **os.environ,

@@ -30,7 +30,6 @@ import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -38,7 +37,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-_VAR = tempfile.mkdtemp(prefix="studio-bench-gallery-")
+from bench.scratch import folder  # noqa: E402
+
+_VAR = str(folder("gallery-"))
 atexit.register(shutil.rmtree, _VAR, ignore_errors=True)
 os.environ["STUDIO_VAR_DIR"] = _VAR
 os.environ["STUDIO_SQLITE_PATH"] = str(Path(_VAR) / "gallery.sqlite3")

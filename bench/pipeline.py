@@ -17,13 +17,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("STUDIO_VAR_DIR", tempfile.mkdtemp(prefix="studio-bench-"))
+from bench.scratch import folder  # noqa: E402
+
+os.environ.setdefault("STUDIO_VAR_DIR", str(folder("pipeline-")))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 os.environ["MEDIA_ROOT"] = str(Path(os.environ["STUDIO_VAR_DIR"]) / "media")
 
@@ -31,6 +32,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from accounts import services as account_services  # noqa: E402
@@ -38,15 +40,18 @@ from generations import services, specs, storage  # noqa: E402
 from generations.engines import engine_for_model  # noqa: E402
 from generations.models import Generation  # noqa: E402
 
+PROMPT = "Professional YouTube thumbnail with text 'TOP 10 TIPS' in bold red font, bright blue background"
+
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def bench_engine(repeats: int) -> None:
+def bench_engine(repeats: int) -> float:
+    """Prints render + encode against encode alone; returns encode-at-once's median (ms)."""
     spec = specs.Spec(
         model="seedream-5.0-lite",
-        prompt="Professional YouTube thumbnail with text 'TOP 10 TIPS' in bold red font, bright blue background",
+        prompt=PROMPT,
         seed=1234,
     )
     engine = engine_for_model(spec.model)
@@ -74,12 +79,13 @@ def bench_engine(repeats: int) -> None:
     print(f"1024x1024, median of {repeats}:")
     print(f"  render + encode      {render_ms:8.1f} ms")
     print(f"  encode alone         {encode_ms:8.1f} ms   (PNG + WebP + thumbnail, at once, as the worker does)")
-    print(f"  ratio                {render_ms / encode_ms:8.2f} x")
+    print(f"  ratio                {render_ms / encode_ms:8.2f} x   (goal <= 1.2x)")
     print(f"  encode serially      {serial_ms:8.1f} ms   (the same three, one after another)")
     print(f"  serial / at once     {serial_ms / encode_ms:8.2f} x")
+    return encode_ms
 
 
-def bench_latency(n: int) -> None:
+def bench_latency(n: int, encode_ms: float) -> None:
     call_command("migrate", verbosity=0)
     user = account_services.create_user(username=f"bench{time.time_ns()}", password=None, tier="enterprise")
     from django.db import transaction
@@ -94,7 +100,7 @@ def bench_latency(n: int) -> None:
         cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        spec = specs.build_spec({"model": "seedream-5.0-lite", "prompt": "A serene mountain landscape at sunrise"})
+        spec = specs.build_spec({"model": "seedream-5.0-lite", "prompt": PROMPT, "seed": 1234})  # the same pixels
         overheads, totals = [], []
         for i in range(n + 2):  # the first two warm the worker up
             start = time.perf_counter()
@@ -111,7 +117,11 @@ def bench_latency(n: int) -> None:
                 overheads.append(total - g.render_seconds)
         print(f"submit -> completed with a real worker on the filesystem broker, median of {n}:")
         print(f"  total latency        {median_ms(totals):8.1f} ms")
-        print(f"  minus engine time    {median_ms(overheads):8.1f} ms   (queueing, claim, encode, store, commit)")
+        overhead = median_ms(overheads)
+        poll = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("polling_interval", 0) * 1000
+        print(f"  minus engine time    {overhead:8.1f} ms   (queueing, claim, encode, store, commit)")
+        print(f"  minus encode at once {overhead - encode_ms:8.1f} ms   (the platform's own time; goal <= "
+              f"{poll:.0f} ms broker poll + 30 = {poll + 30:.0f} ms, with the three encodes in parallel)")  # fmt: skip
     finally:
         worker.terminate()
         worker.wait(20)
@@ -122,8 +132,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    bench_engine(args.repeats)
-    bench_latency(max(args.n, 50))
+    encode_ms = bench_engine(args.repeats)
+    bench_latency(max(args.n, 50), encode_ms)
 
 
 if __name__ == "__main__":

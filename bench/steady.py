@@ -18,13 +18,15 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.scratch import folder  # noqa: E402
+
 PRICE = 7
 
 
@@ -64,7 +66,7 @@ def _submit(http: httpx.Client, size: int, n: int) -> str:
 
 
 def run(seconds: float, batches: int, size: int) -> int:
-    var = Path(tempfile.mkdtemp(prefix="studio-steady-"))
+    var = folder("steady-")
     port = _free_port()
     env = {
         **os.environ,
