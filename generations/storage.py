@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import time
 from collections.abc import Callable
@@ -110,9 +111,21 @@ def encode_all(image: Image.Image, params: dict[str, Any]) -> dict[str, bytes]:
         "webp": partial(encode_webp, image.copy()),
         "thumbnail": partial(encode_thumbnail, image),  # copies before it resizes
     }
-    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="encode") as pool:
-        futures = {kind: pool.submit(job) for kind, job in jobs.items()}
+    pool = _encoders()
+    futures = {kind: pool.submit(job) for kind, job in jobs.items()}
     return {kind: future.result() for kind, future in futures.items()}
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _encoders() -> ThreadPoolExecutor:
+    """Three encoder threads for this process, started once (starting them per image cost more
+    than a thumbnail); made anew in a forked child, where the parent's threads do not exist."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=3, thread_name_prefix="encode"))
+    return _pool[1]
 
 
 def file_name(generation: Generation, kind: str) -> str:
