@@ -1,7 +1,8 @@
-"""The `diffusers` engine on a tiny Stable Diffusion pipeline that this file builds itself.
+"""The `diffusers` engine on a tiny Stable Diffusion pipeline that the tests build themselves.
 
-The pipeline is made from configs with random weights (a few MB, no download) and saved
-with `save_pretrained`; the engine loads it only as an operator's catalog would, by folder.
+The pipeline is made from configs with random weights (a few MB, no download, in
+`tests/diffusers_models.py`) and saved with `save_pretrained`; the engine loads it only as
+an operator's catalog would, by folder.
 Each test states what the engine delivers: the exact size, the same pixels for the same
 seed, progress by denoising step, what deep thinking changed, and clear refusals of
 anything that is not a local model folder, with nothing sent over the network.
@@ -23,79 +24,17 @@ from generations.engines import EngineError
 from generations.engines.diffusers_engine import DiffusersEngine
 from generations.specs import ASPECT_RATIOS, Spec
 from tests.api_support import poll_until_finished
+from tests.diffusers_models import MAX_TOKENS, build_tiny_sd
 
 torch.set_num_threads(1)  # the CI machine has two cores, shared with the other tests
 
 FAST = {"steps": 2, "max_side": 64}
-MAX_TOKENS = 128  # one token per character: room for a prompt with its style and palette
-
-
-def _tiny_tokenizer(folder: Path):
-    """A CLIP tokenizer over printable ASCII characters (each alone, and at a word's end), with no merges."""
-    from transformers import CLIPTokenizer
-
-    chars = [chr(code) for code in range(33, 127)]
-    tokens = [*chars, *(f"{char}</w>" for char in chars), "<|startoftext|>", "<|endoftext|>"]
-    folder.mkdir()
-    (folder / "vocab.json").write_text(json.dumps({token: index for index, token in enumerate(tokens)}))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
-    return CLIPTokenizer.from_pretrained(folder, local_files_only=True, model_max_length=MAX_TOKENS)
 
 
 @pytest.fixture(scope="session")
 def model_folder(tmp_path_factory) -> Path:
     """A Stable Diffusion pipeline a few MB in size, random weights, saved as an operator's folder would be."""
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
-
-    root = tmp_path_factory.mktemp("diffusers")
-    tokenizer = _tiny_tokenizer(root / "vocab")
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(32, 64),
-        layers_per_block=1,
-        sample_size=8,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
-    )
-    vae = AutoencoderKL(
-        block_out_channels=(32, 64),
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
-        latent_channels=4,
-    )
-    end_of_text = tokenizer.convert_tokens_to_ids("<|endoftext|>")
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=tokenizer.convert_tokens_to_ids("<|startoftext|>"),
-            eos_token_id=end_of_text,
-            pad_token_id=end_of_text,
-            hidden_size=32,
-            intermediate_size=37,
-            num_attention_heads=4,
-            num_hidden_layers=2,
-            max_position_embeddings=MAX_TOKENS,
-            vocab_size=1000,
-        )
-    )
-    pipeline = StableDiffusionPipeline(
-        unet=unet,
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    folder = root / "tiny-sd"
-    pipeline.save_pretrained(folder)
-    return folder
+    return build_tiny_sd(tmp_path_factory.mktemp("diffusers") / "tiny-sd")
 
 
 def spec(**fields: object) -> Spec:
