@@ -7,8 +7,8 @@ and it must not make a read-only call wait on the main database's write lock (a 
 counted before it does anything else, so a locked main database used to hold even
 `GET /v1/account/credits` for the whole busy timeout). Where the counters live:
 
-- **Redis** (`REDIS_URL` / `CACHE_URL`): `add` (SET NX with the window's expiry), then
-  INCR, which is atomic on the server.
+- **Redis** (`REDIS_URL` / `CACHE_URL`): INCR and EXPIRE NX in one pipelined round trip,
+  atomic on the server (through Django's own client pool; `cache.incr` would take two).
 - **SQLite, the embedded default**: `studio.sqlite_cache.SQLiteCache`, a file of its own
   next to the main database (`var/cache.sqlite3`), WAL, autocommit, short busy timeout.
   A hit is one `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement (`count`), atomic by
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.db import BaseDatabaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router, transaction
 
 from accounts.models import User
@@ -115,11 +116,28 @@ def _increment_in_database_cache(cache: BaseDatabaseCache, key: str, ttl: int) -
         return _increment_atomically(cache, key, ttl)
 
 
+def _increment_in_redis(cache: RedisCache, key: str, ttl: int) -> int:
+    """INCR and EXPIRE NX in one round trip (Django's `incr` takes two: EXISTS, then INCRBY).
+
+    Django's Redis cache stores integers as plain integers, so the counter reads back through
+    the cache API as well; EXPIRE NX sets the window's end once, when the counter is made.
+    """
+    name = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(name, write=True)  # Django's client for the key (its pool)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.incr(name)
+        pipe.expire(name, ttl, nx=True)
+        count, _ = pipe.execute()
+    return int(count)
+
+
 def increment(key: str, ttl: int) -> int:
     """Atomically count one more hit on `key` in the default cache; the new count."""
     cache = caches["default"]
     if isinstance(cache, SQLiteCache):
         return cache.count(key, ttl)
+    if isinstance(cache, RedisCache):
+        return _increment_in_redis(cache, key, ttl)
     if isinstance(cache, BaseDatabaseCache):
         return _increment_in_database_cache(cache, key, ttl)
     return _increment_atomically(cache, key, ttl)
