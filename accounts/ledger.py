@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 
 from accounts.models import LedgerEntry, User
 from studio.prepared import Prepared
@@ -48,11 +48,23 @@ def balance(user: User | int) -> int:
 
 
 def _move(user_id: int, amount: int) -> int:
-    """Add `amount` (may be negative) to the balance, never below zero; the new balance."""
-    rows = User.objects.filter(pk=user_id, credits__gte=max(0, -amount)).update(credits=F("credits") + amount)
-    if not rows:
+    """Add `amount` (may be negative) to the balance, never below zero; the new balance.
+
+    One conditional UPDATE … RETURNING (SQLite 3.35+ and PostgreSQL): the change and the
+    balance it leaves in one statement, where an ORM update and a read took two.
+    """
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    table, credits, pk = quote(User._meta.db_table), quote("credits"), quote(User._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {credits} = {credits} + %s WHERE {pk} = %s AND {credits} >= %s RETURNING {credits}",
+            [amount, user_id, max(0, -amount)],
+        )
+        row = cursor.fetchone()
+    if row is None:
         raise InsufficientCredits(required=-amount, available=balance(user_id))
-    return balance(user_id)
+    return int(row[0])
 
 
 def charge(*, user: User, generations: Sequence[Generation]) -> int:
