@@ -24,11 +24,12 @@ from typing import Any
 
 from PIL import Image
 
-from generations.engines.base import Engine, ProgressFn, RenderResult
+from generations.engines.base import Engine, EngineError, ProgressFn, RenderResult
+from generations.engines.typeset.glyphs import describe
 from generations.engines.typeset.layout import REGIONS, candidate
 from generations.engines.typeset.motifs import paint_scene
 from generations.engines.typeset.paint import Canvas, Palette, Scene, choose_motifs, make_palette, rgb_hex
-from generations.engines.typeset.prompt import PromptReading, read_prompt
+from generations.engines.typeset.prompt import PromptReading, read_prompt, undrawable_quoted_text
 from generations.engines.typeset.style import LOOKS, auto_preset, finish, grade
 from generations.engines.typeset.text import draw_blocks
 from generations.specs import Spec
@@ -103,6 +104,9 @@ class TypesetEngine(Engine):
 
         step(0.05, "reading prompt")
         reading = read_prompt(spec.prompt)
+        missing = undrawable_quoted_text(spec.prompt)
+        if missing:  # validation refuses these before charging; an older queued row may still hold some
+            raise EngineError(f"No font of the typeset engine can draw {describe(missing)}.")
         seed = scene_seed(spec, reading)
         rng = random.Random(seed)
         motifs = choose_motifs(reading.words, reading.scene_text)
@@ -133,6 +137,7 @@ class TypesetEngine(Engine):
             "motifs": scene.motifs,
             "palette": palette.hexes(),
             "subject_box": scene.subject_box,
+            "motif_boxes": [{"motif": name, "box": box} for name, box in scene.busy],
             "text_boxes": [],
         }
         if composition is not None:
@@ -199,20 +204,31 @@ class TypesetEngine(Engine):
             candidates.append(candidate(image, name, reading.quotes, preset, palette, scene, wanted))
             if spec.deep_thinking:
                 step(0.75 + 0.13 * (n + 1) / len(names), f"planning layout: {name} ({n + 1}/{len(names)})")
+        if not spec.deep_thinking and (candidates[0].scores["clear"] < 1 or candidates[0].scores["fit"] < 0.75):
+            # The suggested place is crowded by a motif or the subject: look at the others too.
+            others = [n for n in REGIONS if n != suggested]
+            candidates += [candidate(image, n, reading.quotes, preset, palette, scene, wanted) for n in others]
         best = max(candidates, key=lambda c: c.score)
         step(0.9, "lettering")
         boxes = draw_blocks(image, best.blocks, best.treatments, best.origin, best.width)
-        for block, treat, box in zip(best.blocks, best.treatments, boxes, strict=True):
-            plan["text_boxes"].append(
-                {
-                    "text": block.quote.text,
-                    "box": box,
-                    "color": rgb_hex(treat.fill),
-                    "font": block.font_name.rsplit(".", 1)[0],
-                    "size": block.size,
-                    "lines": block.lines,
-                }
-            )
+        for block, treat, box, check in zip(best.blocks, best.treatments, boxes, best.checks, strict=True):
+            runs = block.runs()
+            drew: dict[str, int] = {}
+            for run, name in runs:
+                drew[name] = drew.get(name, 0) + len(run.strip())
+            entry = {
+                "text": block.quote.text,
+                "box": box,
+                "color": rgb_hex(treat.fill),
+                "font": max(drew, key=lambda name: drew[name]),  # the font that drew most of it
+                "runs": runs,  # [text, font] for every run: which font drew what
+                "size": block.size,
+                "lines": block.lines,
+                **check,
+            }
+            if block.broken:
+                entry["hyphenated"] = block.hyphenated  # too wide for the line even at the smallest size
+            plan["text_boxes"].append(entry)
         plan["chosen"] = best.name
         if spec.deep_thinking:
             plan["candidates"] = [c.summary() for c in candidates]

@@ -51,7 +51,7 @@ def paint_scene(
         if look.burst:
             _burst(cv, pal, sun[0], sun[1], rng, look)
             scene.motifs.append("burst")
-        _sky(cv, pal, rng, look, land, horizon, sun)
+        _sky(cv, pal, rng, look, land, horizon, sun, scene)
         cv.soften(look.far_blur)
         if "night" in land:
             _stars(cv, pal, rng, look, horizon)
@@ -74,7 +74,7 @@ def paint_scene(
             _burst(cv, pal, cx, h * (0.42 if subject != "person" else 0.55), rng, look)
             scene.motifs.append("burst")
         if subject is None:
-            _abstract(cv, pal, rng, look)
+            _abstract(cv, pal, rng, look, scene)
         else:
             cv.glow(cx, h * 0.45, max(w, h) * 0.55, pal.light, 0.55, power=1.6)
         cv.soften(look.far_blur)
@@ -104,12 +104,15 @@ def _stars(cv: Canvas, pal: Palette, rng: random.Random, look: Look, horizon: fl
     cv.translucent(pal.light, 1.0, stars)
 
 
-def _sky(cv: Canvas, pal: Palette, rng: random.Random, look: Look, land: list[str], horizon: float, sun: Point) -> None:
+def _sky(
+    cv: Canvas, pal: Palette, rng: random.Random, look: Look, land: list[str], horizon: float, sun: Point, scene: Scene
+) -> None:
     """The moon, or the sun and clouds."""
     w, h = cv.w, cv.h
     m = min(w, h)
     if "night" in land:
         (mx, my), mr = sun, 0.075 * m
+        scene.keep_clear("moon", (mx - 1.5 * mr, my - 1.5 * mr, mx + 1.5 * mr, my + 1.5 * mr))
         cv.glow(mx, my, mr * 4, pal.accent, 0.35)
         cv.circle(mx, my, mr, pal.accent)
         for dx, dy, cr in ((-0.3, -0.2, 0.22), (0.25, 0.3, 0.16), (0.35, -0.35, 0.1)):
@@ -118,6 +121,8 @@ def _sky(cv: Canvas, pal: Palette, rng: random.Random, look: Look, land: list[st
     sunset = "sunset" in land or "desert" in land
     sx, sy = sun
     sr = (0.1 if sunset else 0.07) * m
+    reach = sr * (1.5 if look.striped_sun else 1.0) * 1.4
+    scene.keep_clear("sun", (sx - reach, sy - reach, sx + reach, min(sy + reach, horizon)))
     cv.glow(sx, sy, sr * 5, pal.accent, 0.5, power=2.2)
     if look.striped_sun:
         _striped_sun(cv, pal, sx, sy, sr * 1.5)
@@ -312,7 +317,7 @@ def _water(cv: Canvas, pal: Palette, rng: random.Random, look: Look, horizon: fl
     cv.translucent(pal.accent, 0.85 if look.cel else 0.5, glints if look.cel else reflection)
 
 
-def _abstract(cv: Canvas, pal: Palette, rng: random.Random, look: Look) -> None:
+def _abstract(cv: Canvas, pal: Palette, rng: random.Random, look: Look, scene: Scene) -> None:
     """A modern poster composition: a focal disc, a counter-shape, an arc, a band, dots."""
     w, h = cv.w, cv.h
     m = min(w, h)
@@ -326,8 +331,13 @@ def _abstract(cv: Canvas, pal: Palette, rng: random.Random, look: Look) -> None:
         )
     cv.glow(fx, fy, r * 2.2, pal.accent, 0.25)
     cv.circle(fx, fy, r, pal.accent)
+    scene.keep_clear("disc", (fx - r, fy - r, fx + r, fy + r))
     ox, oy = w - fx + rng.uniform(-0.08, 0.08) * w, h - fy + rng.uniform(-0.08, 0.08) * h
     r2 = r * rng.uniform(0.45, 0.7)
+    ring = 1.0 if look.detail >= 0.5 else 0.5
+    scene.keep_clear(
+        "ring" if ring == 1.0 else "disc", (ox - r2 * ring, oy - r2 * ring, ox + r2 * ring, oy + r2 * ring)
+    )
     if look.detail >= 0.5:
         cv.draw.ellipse(
             cv.box((ox - r2, oy - r2, ox + r2, oy + r2)), outline=pal.accent3, width=round(0.008 * m * cv.s)
@@ -341,8 +351,11 @@ def _abstract(cv: Canvas, pal: Palette, rng: random.Random, look: Look) -> None:
         for i in range(5):
             for j in range(5):
                 cv.circle(gx + i * step, gy + j * step, 0.006 * m, pal.near)
+        scene.keep_clear("dots", (gx - 0.01 * m, gy - 0.01 * m, gx + 4 * step + 0.01 * m, gy + 4 * step + 0.01 * m))
         wave: list[Point] = [(x, oy + r2 * 1.6 + 0.02 * m * math.sin(x / (0.04 * m))) for x in range(0, w + 10, 8)]
         cv.line(wave, pal.accent2, 0.008 * m)
+        wy = oy + r2 * 1.6
+        scene.keep_clear("wave", (0, wy - 0.03 * m, w, wy + 0.03 * m))
     else:
         cv.circle(ox, oy, r2 * 0.5, pal.accent2)
 

@@ -12,6 +12,8 @@ import colorsys
 import re
 from dataclasses import dataclass, field
 
+from generations.engines.typeset import glyphs
+
 RGB = tuple[int, int, int]
 
 # Opening quote -> the characters that may close it.
@@ -127,6 +129,16 @@ def find_quotes(prompt: str) -> list[Quote]:
         quotes.append(Quote(text=text, start=i, end=j + 1))
         i = j + 1
     return quotes
+
+
+def undrawable_quoted_text(prompt: str) -> list[str]:
+    """The characters of the prompt's quoted text that no font of the engine can draw.
+
+    Request validation calls this for models served by the typeset engine, so a quote it
+    cannot letter is refused before anything is charged; only quoted text counts, since
+    the rest of the prompt is read, never drawn.
+    """
+    return glyphs.undrawable("".join(q.text for q in find_quotes(prompt)))
 
 
 def adjust_color(rgb: RGB, modifier: str | None) -> RGB:

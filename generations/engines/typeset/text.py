@@ -1,28 +1,31 @@
 """Setting the typeset engine's quoted text in type: fonts, fitting and lettering.
 
 Fonts come only from the `fonts/` folder beside this module, so output never depends on
-what the machine happens to have installed. Text is fitted at the largest size that fits
-its box (wrapping, and breaking words wider than a line, so nothing is ever clipped) and
-drawn with a stroke, shadow or plate so it stands out from what is beneath it.
+what the machine happens to have installed. Each character is drawn
+with the first font of a fallback chain that has it (`glyphs`), so Latin, CJK, Arabic and
+the rest mix in one line. Text is fitted at the largest size that fits its box, wrapping
+only between words or CJK characters (`breaks`; a word is hyphenated only when it is
+wider than the line at the smallest size allowed, so nothing is ever clipped), and drawn
+with a stroke, shadow or plate so it stands out from what is beneath it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache, lru_cache
-from pathlib import Path
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from generations.engines.typeset import breaks, glyphs
+from generations.engines.typeset.glyphs import FONT_DIR
 from generations.engines.typeset.prompt import Quote
 
 RGB = tuple[int, int, int]
 
-FONT_DIR = Path(__file__).resolve().with_name("fonts")
 HEADLINE_FONT = "Lato-Black.ttf"  # bold / heavy display sans
 TEXT_FONT = "Lato-Bold.ttf"  # the default weight for lettering
 SLAB_FONT = "RobotoSlab-Bold.otf"  # vintage and painterly styles
-FALLBACK_FONT = "DejaVuSans-Bold.ttf"  # widest Unicode coverage, for text the others cannot set
+FALLBACK_FONT = glyphs.FALLBACK_CHAIN[0]  # widest Latin-and-symbols coverage; CJK and others follow it
 
 
 # --- fonts -------------------------------------------------------------------------
@@ -34,28 +37,21 @@ def font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_DIR / name), size)
 
 
-@cache
-def _missing_glyph(name: str) -> bytes:
-    return bytes(font(name, 32).getmask("\U0010fffd"))
-
-
-@lru_cache(maxsize=8192)
-def _has_glyph(name: str, ch: str) -> bool:
-    if ch.isspace():
-        return True
-    return bytes(font(name, 32).getmask(ch)) != _missing_glyph(name)
-
-
 def font_for(text: str, preferred: str) -> str:
-    """`preferred` when it has a glyph for every character of `text`, else the wide fallback."""
-    if all(_has_glyph(preferred, ch) for ch in set(text)):
-        return preferred
-    return FALLBACK_FONT
+    """The face that sets `text`: `preferred`, or the wide fallback when it lacks a character
+    the fallback has. Scripts neither has are drawn from the fallback chain (`glyphs.runs`)."""
+    return glyphs.base_font(text, preferred)
+
+
+def fonts_used(text: str, base: str) -> list[str]:
+    """Every font that draws a part of `text` set in `base`, in order of first use."""
+    return list(dict.fromkeys(name for _, name in glyphs.runs(text, base)))
 
 
 # --- fitting -----------------------------------------------------------------------
 
 LINE_SPACING = 1.08  # line pitch as a multiple of the font size
+CJK_LINE_SPACING = 1.3  # ideographs fill their em square: lines of them need more air
 SUB_RATIO = 0.42  # a second quote is set at this fraction of the headline size
 SMALLEST = 6  # pixels; below this even a fitted text would be a smudge
 
@@ -65,74 +61,43 @@ class Block:
     """One quote, wrapped and sized: lines are exactly the quote's words, in order."""
 
     quote: Quote
-    font_name: str
+    font_name: str  # the base face; `glyphs.runs` says which font draws each character
     size: int
     lines: list[str]
     width: int = 0
     height: int = 0
-    broken: bool = False  # a word wider than the line had to be split
+    broken: bool = False  # a word wider than the line even at the smallest size was hyphenated
+    hyphenated: list[str] = field(default_factory=list)  # those words
+    pitch: int = 0  # baseline to baseline
+    ascent: int = 0  # the tallest font's, so every line shares one baseline grid
+
+    def runs(self) -> list[list[str]]:
+        """(text, font file without extension) for every run of the quote: what drew what."""
+        return [[t, name.rsplit(".", 1)[0]] for t, name in glyphs.runs(self.quote.text, self.font_name)]
 
 
 @lru_cache(maxsize=65536)
 def text_width(font_name: str, size: int, text: str) -> float:
-    """The advance width of `text` set in a font at a size (cached: fitting asks often)."""
-    return font(font_name, size).getlength(text)
+    """The advance width of `text` set from `font_name` with fallbacks (cached: fitting asks often)."""
+    return sum(font(name, size).getlength(run) for run, name in glyphs.runs(text, font_name))
 
 
-def _wrap(text: str, font_name: str, size: int, width: float) -> list[str]:
-    """Greedy word wrap; a word wider than the line is broken between characters.
-
-    Words are measured once each and added up with the width of a space, which is what
-    makes fitting a thousand-character quote cheap; `_measure` then measures the finished
-    lines for real, so a line that kerning made wider can never slip through.
-    """
-    space = text_width(font_name, size, " ")
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line, line_w = "", 0.0
-        for word in paragraph.split(" "):
-            word_w = text_width(font_name, size, word)
-            if line and line_w + space + word_w <= width:
-                line, line_w = f"{line} {word}", line_w + space + word_w
-                continue
-            if line:
-                lines.append(line)
-            while word_w > width and len(word) > 1:
-                cut = 1
-                while cut < len(word) and text_width(font_name, size, word[: cut + 1]) <= width:
-                    cut += 1
-                lines.append(word[:cut])
-                word = word[cut:]
-                word_w = text_width(font_name, size, word)
-            line, line_w = word, word_w
-        lines.append(line)
-    return lines
-
-
-def _balanced_wrap(text: str, font_name: str, size: int, width: float) -> list[str]:
-    """The greedy wrap's line count, with lines as even as possible (nicer headlines)."""
-    lines = _wrap(text, font_name, size, width)
-    if not 2 <= len(lines) <= 4:
-        return lines
-    lo, hi = width * 0.4, width
-    for _ in range(7):
-        mid = (lo + hi) / 2
-        if len(_wrap(text, font_name, size, mid)) == len(lines):
-            hi = mid
-        else:
-            lo = mid
-    return _wrap(text, font_name, size, hi)
-
-
-def _measure(quote: Quote, font_name: str, size: int, width: float, stroke: float) -> Block:
+def _measure(quote: Quote, font_name: str, size: int, width: float, stroke: float, breakable: frozenset) -> Block:
     pad = 2 * round(stroke * size)
     avail = max(1.0, width - pad)
-    lines = _balanced_wrap(quote.text, font_name, size, avail)
-    line_w = max(text_width(font_name, size, line) for line in lines) + pad
-    ascent, descent = font(font_name, size).getmetrics()
-    height = round((len(lines) - 1) * size * LINE_SPACING + ascent + descent) + pad
-    broken = any(text_width(font_name, size, word) > avail for word in quote.text.split())
-    return Block(quote, font_name, size, lines, round(line_w), height, broken)
+
+    def measure(t: str) -> float:
+        return text_width(font_name, size, t)
+
+    lines = breaks.balanced_wrap(quote.text, measure, avail, breakable)
+    line_w = max(measure(line) for line in lines) + pad
+    metrics = [font(name, size).getmetrics() for name in fonts_used(quote.text, font_name)]
+    ascent, descent = max(m[0] for m in metrics), max(m[1] for m in metrics)
+    cjk = any(breaks.is_cjk(ch) for ch in quote.text)
+    pitch = round(size * (CJK_LINE_SPACING if cjk else LINE_SPACING))
+    height = (len(lines) - 1) * pitch + ascent + descent + pad
+    hyphenated = sorted(w for w in breakable if w in quote.text and not any(w in line for line in lines))
+    return Block(quote, font_name, size, lines, round(line_w), height, bool(hyphenated), hyphenated, pitch, ascent)
 
 
 def fit_blocks(
@@ -143,40 +108,56 @@ def fit_blocks(
     max_size: int,
     stroke: float,
     min_sub: int = SMALLEST,
+    min_size: int = SMALLEST,
 ) -> list[Block]:
     """The largest sizes (headline first, others smaller) at which every quote fits the box.
 
     Later quotes are set at SUB_RATIO of the headline, but not below `min_sub` (unless the
-    headline itself is smaller). Binary search over the headline size; each size is wrapped and measured for real, so
-    what fits here is what gets drawn. Sizes that would split a word are passed over
-    while any size keeps words whole. Text that would need less than the smallest size
-    is set at that size anyway (and `draw_blocks` still keeps it inside the image).
+    headline itself is smaller). Binary search over the headline size; each size is
+    wrapped and measured for real, so what fits here is what gets drawn. Lines break only
+    between words (or CJK characters): the size shrinks first. Only a word wider than the
+    line even at `min_size` may be hyphenated, and only when that gives a larger size than
+    keeping it whole. Text that would need less than the smallest size is set at that size
+    anyway (and `draw_blocks` still keeps it inside the image).
     """
 
-    def layout(size: int, allow_breaks: bool) -> tuple[list[Block], bool]:
+    def layout(size: int, breakable: frozenset) -> tuple[list[Block], bool]:
         blocks = []
         for n, (q, name) in enumerate(zip(quotes, fonts, strict=True)):
             s = size if n == 0 else max(SMALLEST, round(size * SUB_RATIO), min(size, min_sub))
-            blocks.append(_measure(q, name, s, box_w, stroke))
+            blocks.append(_measure(q, name, s, box_w, stroke, breakable))
         total = sum(b.height for b in blocks) + block_gap(blocks) * (len(blocks) - 1)
-        fits = total <= box_h and all(b.width <= box_w for b in blocks)
-        return blocks, fits and (allow_breaks or not any(b.broken for b in blocks))
+        return blocks, total <= box_h and all(b.width <= box_w for b in blocks)
 
-    # Words are split only when no size keeps them whole: "TIPS", never "TIP" / "S".
-    for allow_breaks in (False, True):
+    def largest(breakable: frozenset) -> list[Block] | None:
         lo, hi = SMALLEST, max(SMALLEST + 1, max_size)
-        best, ok = layout(lo, allow_breaks)
-        if not ok and not allow_breaks:
-            continue
+        best, ok = layout(lo, breakable)
+        if not ok:
+            return None
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            blocks, ok = layout(mid, allow_breaks)
+            blocks, ok = layout(mid, breakable)
             if ok:
                 lo, best = mid, blocks
             else:
                 hi = mid - 1
         return best
-    return best
+
+    whole = largest(frozenset())
+    if whole is not None and whole[0].size >= min_size:
+        return whole
+    # Words too wide for the line at the smallest size the layout allows may be hyphenated.
+    breakable = frozenset(
+        piece
+        for q, name in zip(quotes, fonts, strict=True)
+        for para in q.text.split("\n")
+        for piece, _ in breaks.pieces(para)
+        if text_width(name, min_size, piece) + 2 * round(stroke * min_size) > box_w
+    )
+    split = largest(breakable) if breakable else None
+    if split is not None and (whole is None or split[0].size > whole[0].size):
+        return split
+    return whole or split or layout(SMALLEST, breakable)[0]
 
 
 def block_gap(blocks: list[Block]) -> int:
@@ -235,19 +216,26 @@ def draw_blocks(
     draw = ImageDraw.Draw(img)
     boxes = []
     for b, treat in zip(blocks, treatments, strict=True):
-        f = font(b.font_name, b.size)
         stroke = round(treat.stroke_ratio * b.size)
-        lines = []
+        pieces: list[tuple[float, int, str, ImageFont.FreeTypeFont]] = []  # (x, baseline, text, font)
         for k, line in enumerate(b.lines):
-            ly = y + stroke + round(k * b.size * LINE_SPACING)
+            baseline = y + stroke + b.ascent + k * b.pitch
+            line_w = text_width(b.font_name, b.size, line)
             if align == "left":
-                lines.append((x0 + stroke, ly, "la", line))
+                x = float(x0 + stroke)
             elif align == "right":
-                lines.append((x0 + width - stroke, ly, "ra", line))
+                x = x0 + width - stroke - line_w
             else:
-                lines.append((x0 + width // 2, ly, "ma", line))
+                x = x0 + (width - line_w) / 2
+            line_runs = glyphs.runs(line, b.font_name)
+            if glyphs.is_rtl(line):  # runs of a right-to-left line read from the right
+                line_runs.reverse()
+            for run, name in line_runs:
+                f = font(name, b.size)
+                pieces.append((round(x), baseline, run, f))
+                x += f.getlength(run)
         y += b.height + block_gap(blocks)
-        ink = [draw.textbbox((lx, ly), t, font=f, anchor=a, stroke_width=stroke) for lx, ly, a, t in lines]
+        ink = [draw.textbbox((px, py), t, font=f, anchor="ls", stroke_width=stroke) for px, py, t, f in pieces]
         # Pillow types bounding boxes as floats; with whole-pixel anchors they are whole pixels.
         box = [
             int(v)
@@ -274,15 +262,21 @@ def draw_blocks(
         if treat.shadow:
             mask = Image.new("L", crop.size, 0)
             md = ImageDraw.Draw(mask)
-            for lx, ly, a, t in lines:
-                md.text((lx + dx + off, ly + dy + off), t, font=f, anchor=a, fill=255, stroke_width=stroke)
+            for px, py, t, f in pieces:
+                md.text((px + dx + off, py + dy + off), t, font=f, anchor="ls", fill=255, stroke_width=stroke)
             if blur:
                 mask = mask.filter(ImageFilter.GaussianBlur(blur))
             crop.paste(treat.shadow, (0, 0), mask)
         cd = ImageDraw.Draw(crop)
-        for lx, ly, a, t in lines:
+        for px, py, t, f in pieces:
             cd.text(
-                (lx + dx, ly + dy), t, font=f, anchor=a, fill=treat.fill, stroke_width=stroke, stroke_fill=treat.stroke
+                (px + dx, py + dy),
+                t,
+                font=f,
+                anchor="ls",
+                fill=treat.fill,
+                stroke_width=stroke,
+                stroke_fill=treat.stroke,
             )
         img.paste(crop, area[:2])
         boxes.append(list(area))
