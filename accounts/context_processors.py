@@ -1,12 +1,16 @@
 """Template context for every page: the current workspace and the ones the user can switch to,
-and which section of the navigation the page belongs to (`nav_section`, `settings_page`).
+which section of the navigation the page belongs to (`nav_section`, `settings_page`), and
+the visitor's locale for dates (`request_locale`).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from accounts import teams
 from accounts.typing import is_authed
@@ -25,12 +29,14 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
 _NavTable = dict[tuple[str, str | None], str]
 # The top navigation's section; the settings pages live in three namespaces.
 _NAV_SECTIONS: _NavTable = {
+    ("", "home"): "studio",
     ("generations", None): "studio",
+    ("generations", "shared"): "",
     ("review", None): "review",
     ("boards", None): "boards",
     ("accounts", "login"): "login",
+    ("teams", None): "teams",
     ("accounts", None): "settings",
-    ("teams", None): "settings",
     ("webhooks", None): "settings",
 }
 # The settings side navigation's entry.
@@ -39,6 +45,7 @@ _SETTINGS_PAGES: _NavTable = {
     ("accounts", "revoke_key"): "keys",
     ("accounts", "credits"): "credits",
     ("accounts", "password_change"): "password",
+    ("accounts", "appearance"): "appearance",
     ("teams", None): "teams",
     ("webhooks", None): "webhooks",
 }
@@ -47,9 +54,9 @@ _SETTINGS_PAGES: _NavTable = {
 def nav(request: HttpRequest) -> dict[str, Any]:
     """Where the page sits in the navigation, from the URL it was resolved from.
 
-    `nav_section` is the top bar's current link ("studio", "review", "boards",
+    `nav_section` is the top bar's current link ("studio", "review", "boards", "teams",
     "settings", or "login"), `settings_page` the settings side bar's ("keys",
-    "credits", "teams", "webhooks", "password"); either is "" when none applies.
+    "credits", "teams", "webhooks", "password", "appearance"); either is "" when none applies.
     Templates only compare with these values.
     """
     match = getattr(request, "resolver_match", None)
@@ -60,4 +67,21 @@ def nav(request: HttpRequest) -> dict[str, Any]:
 
 
 def _entry(table: _NavTable, namespace: str, url_name: str) -> str:
-    return table.get((namespace, url_name)) or table.get((namespace, None), "")
+    if (namespace, url_name) in table:
+        return table[(namespace, url_name)]
+    return table.get((namespace, None), "")
+
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def locale(request: HttpRequest) -> dict[str, Any]:
+    """`request_locale`: the visitor's first language (Accept-Language), else LANGUAGE_CODE.
+
+    The pages are in English, so `<html lang>` stays "en"; date fields carry this as their
+    own `lang`, so the browser shows dates the visitor's way (31/12/2026, 31.12.2026, …).
+    """
+    for tag, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if tag != "*" and _LANGUAGE_TAG.match(tag):
+            return {"request_locale": tag}
+    return {"request_locale": settings.LANGUAGE_CODE}

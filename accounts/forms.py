@@ -14,7 +14,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts import throttle
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, Theme, User
 
 PASSWORD_HELP = "At least 8 characters. Not a common password, not only digits, not like your username."
 
@@ -139,3 +139,9 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "Email"
         self.fields["email"].widget.attrs.update(autofocus=True, placeholder="you@example.com")
+
+
+class ThemeForm(forms.Form):
+    """Light, dark, or the OS setting (`User.theme`)."""
+
+    theme = forms.ChoiceField(choices=Theme.choices)

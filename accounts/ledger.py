@@ -31,6 +31,14 @@ class InsufficientCredits(Exception):
         )
 
 
+def how_to_get_more(user: User) -> str:
+    """What `user` can do about a balance too small: only staff grant credits (admin or
+    `manage.py grantcredits`), so everyone else is told whom to ask."""
+    if user.is_staff:
+        return "Pick fewer images, or grant credits in the admin (or with manage.py grantcredits)."
+    return "Pick fewer images, or ask your Studio admin for more credits."
+
+
 def _require_transaction() -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger changes must run inside transaction.atomic()")

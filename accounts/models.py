@@ -15,11 +15,20 @@ from django.utils import timezone
 from accounts.tiers import Tier, TierLimits, limits_for
 
 
+class Theme(models.TextChoices):
+    """How pages look: the OS setting, or a choice that overrides it (`data-theme` on <html>)."""
+
+    SYSTEM = "system", "System"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
 class User(AbstractUser):
     """A Studio user. `credits` is the balance; only `accounts.ledger` changes it."""
 
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.FREE)
     credits = models.IntegerField(default=0, editable=False)
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(credits__gte=0), name="user_credits_not_negative")]

@@ -54,3 +54,9 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+def set_theme(*, user: User, theme: str) -> None:
+    """Remember how `user`'s pages look: "light", "dark" or "system" (the OS setting)."""
+    User.objects.filter(pk=user.pk).update(theme=theme)
+    user.theme = theme

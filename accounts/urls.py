@@ -23,4 +23,5 @@ urlpatterns = [
     path("settings/keys", views_settings.keys, name="keys"),
     path("settings/keys/<int:key_id>/revoke", views_settings.revoke_key, name="revoke_key"),
     path("settings/credits", views_settings.credits, name="credits"),
+    path("settings/appearance", views_settings.appearance, name="appearance"),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -115,6 +116,9 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "mail_delivery": mail_delivery()}
+
     def form_valid(self, form: Any) -> HttpResponse:
         """Send the mail, unless this address asked for too many (counted whether or not the email has an account)."""
         refusal = throttle.reset_requested(throttle.client_address(self.request))
@@ -124,8 +128,26 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
+# Mail backends that deliver nowhere but this server: the console (the embedded default) prints
+# each message to the log, the file backend writes it under EMAIL_FILE_PATH.
+_LOCAL_MAIL = {
+    "django.core.mail.backends.console.EmailBackend": "log",
+    "django.core.mail.backends.filebased.EmailBackend": "file",
+}
+
+
+def mail_delivery() -> str:
+    """Where a mail sent now goes: "log", "file", or "" for a real mail server."""
+    return _LOCAL_MAIL.get(settings.EMAIL_BACKEND, "")
+
+
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    """Says where the link went: an inbox, or (with no mail server set up) the server's log."""
+
     template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "mail_delivery": mail_delivery()}
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -1,4 +1,4 @@
-"""Settings pages: API keys and credits.
+"""Settings pages: API keys, credits and appearance.
 
 Each view serves its full page, or for HTMX the fragment it swaps (django-htmx's
 `request.htmx`), from the same template partials. Without JavaScript every action is a
@@ -17,16 +17,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import selectors, services
-from accounts.forms import ApiKeyForm
+from accounts.forms import ApiKeyForm, ThemeForm
 from accounts.models import ApiKey
 from accounts.tiers import PRICE_PER_IMAGE
 from accounts.typing import AuthedHttpRequest
+from accounts.views_auth import safe_next
 from studio.paging import BadCursor
 
 
@@ -127,3 +128,29 @@ def credits(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 def settings_home(request: AuthedHttpRequest) -> HttpResponse:
     return redirect("accounts:keys")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appearance(request: AuthedHttpRequest) -> HttpResponse:
+    """The theme: GET shows the choice; POST saves it, then goes back to `next` (the top bar's
+    switch) or to this page. A script that asks for JSON gets the saved theme instead."""
+    if request.method == "GET":
+        return render(request, "accounts/appearance.html", {"form": ThemeForm(initial={"theme": request.user.theme})})
+    form = ThemeForm(request.POST)
+    if not form.is_valid():
+        if _wants_json(request):
+            return JsonResponse({"error": "Choose light, dark or system."}, status=422)
+        return render(request, "accounts/appearance.html", {"form": form}, status=422)
+    services.set_theme(user=request.user, theme=form.cleaned_data["theme"])
+    if _wants_json(request):
+        return JsonResponse({"theme": request.user.theme})
+    target = safe_next(request)
+    if target:
+        return redirect(target)
+    messages.success(request, f"Theme saved: {request.user.get_theme_display().lower()}.")
+    return redirect("accounts:appearance")
+
+
+def _wants_json(request: AuthedHttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")

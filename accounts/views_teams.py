@@ -41,6 +41,12 @@ def _role_name(role: str) -> str:
     return Role(role).label.lower()
 
 
+def _as_role(role: str) -> str:
+    """The role with its article, for a sentence: "an editor", "an owner", "a viewer"."""
+    name = _role_name(role)
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
+
+
 def join_url(request: AuthedHttpRequest, token: str) -> str:
     """The absolute address of a link invite with `token`, as the people it is sent to will open it."""
     path = reverse("teams:join", args=[token])
@@ -314,7 +320,7 @@ def accept(request: AuthedHttpRequest, invite_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("teams:list")
     teams.switch(request, invitation.team.public_id)
-    messages.success(request, f"Welcome to {invitation.team.name}! You're {_role_name(member.role)} here.")
+    messages.success(request, f"Welcome to {invitation.team.name}! You're {_as_role(member.role)} here.")
     return redirect("generations:studio")
 
 
@@ -356,5 +362,5 @@ def join(request: AuthedHttpRequest, token: str) -> HttpResponse:
     if already:
         messages.info(request, f"You're already in {invitation.team.name}; now working in it.")
     else:
-        messages.success(request, f"Welcome to {invitation.team.name}! You're {_role_name(member.role)} here.")
+        messages.success(request, f"Welcome to {invitation.team.name}! You're {_as_role(member.role)} here.")
     return redirect("generations:studio")

@@ -22,9 +22,14 @@ MAX_COUNT = 4
 SEED_RANDOM = "random"
 SEED_FIXED = "fixed"
 # The form's fields, in the order they appear; what the session keeps as "last settings".
-SETTING_FIELDS = ("prompt", "aspect_ratio", "style", "colors", "deep_thinking", "seed_mode", "seed", "count")
+SETTING_FIELDS = (
+    "prompt", "negative_prompt", "model", "aspect_ratio", "style", "colors", "deep_thinking", "seed_mode", "seed",
+    "count",
+)  # fmt: skip
 DEFAULT_SETTINGS: dict[str, Any] = {
     "prompt": "",
+    "negative_prompt": "",
+    "model": specs.DEFAULT_MODEL,
     "aspect_ratio": specs.DEFAULT_ASPECT_RATIO,
     "style": specs.DEFAULT_STYLE,
     "colors": [],
@@ -33,6 +38,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "seed": "",
     "count": 1,
 }
+# What stays in the form after a generation: the prompt and the choices shown at its top.
+# Everything else (palette, deep thinking, count, seed, negative prompt) goes back to its
+# default, so nothing carries over unseen; "Use all" / "Remix" restore an image's settings.
+KEPT_AFTER_SUBMIT = ("prompt", "model", "aspect_ratio", "style")
 _SPLIT_COLORS = re.compile(r"[\s,;]+")
 
 
@@ -66,6 +75,8 @@ class GenerationForm(forms.Form):
     """The prompt form. Valid means `specs.build_spec` accepted it; `spec` is the result."""
 
     prompt = forms.CharField(required=False, strip=False, widget=forms.Textarea)
+    negative_prompt = forms.CharField(required=False, strip=False, widget=forms.Textarea)
+    model = forms.CharField(required=False)
     aspect_ratio = forms.CharField(required=False)
     style = forms.CharField(required=False)
     colors = ColorListField(required=False)
@@ -97,7 +108,9 @@ class GenerationForm(forms.Form):
         data = self.cleaned_data  # what Form.clean returns
         try:
             raw = {
+                "model": data.get("model") or None,
                 "prompt": data.get("prompt", ""),
+                "negative_prompt": data.get("negative_prompt") or None,
                 "aspect_ratio": data.get("aspect_ratio") or None,
                 "style": data.get("style") or None,
                 "colors": data.get("colors") or None,
@@ -139,9 +152,33 @@ def settings_from_data(data: Any) -> dict[str, Any]:
     values["deep_thinking"] = bool(values["deep_thinking"])
     values["count"] = int(values["count"]) if str(values["count"] or "").isdigit() else 1
     values["colors"] = list(values["colors"] or [])
-    for name in ("prompt", "aspect_ratio", "style", "seed_mode", "seed"):
+    for name in ("prompt", "negative_prompt", "model", "aspect_ratio", "style", "seed_mode", "seed"):
         values[name] = values[name] or DEFAULT_SETTINGS[name]
     return values
+
+
+def settings_after_submit(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values once a generation went in: defaults but for `KEPT_AFTER_SUBMIT`."""
+    return {**DEFAULT_SETTINGS, **{name: values[name] for name in KEPT_AFTER_SUBMIT if name in values}}
+
+
+def settings_summary(values: dict[str, Any], *, price: int) -> dict[str, Any]:
+    """The active settings in words, as the line beside Generate shows them (form.js keeps it live)."""
+    style = str(values.get("style") or specs.DEFAULT_STYLE)
+    count = int(values.get("count") or 1)
+    colors = list(values.get("colors") or [])
+    return {
+        "ratio": values.get("aspect_ratio") or specs.DEFAULT_ASPECT_RATIO,
+        "style": style.replace("-", " ").capitalize() if style in specs.STYLES else f"“{style[:24]}”",
+        "colors": colors,
+        "palette": f"{len(colors)} colour{'s' if len(colors) != 1 else ''}" if colors else "no palette",
+        "deep_thinking": "deep thinking on" if values.get("deep_thinking") else "deep thinking off",
+        "count": f"{count} image{'s' if count != 1 else ''}",
+        "seed": f"seed {values.get('seed')}" if values.get("seed_mode") == SEED_FIXED and values.get("seed") else "",
+        "avoid": bool(values.get("negative_prompt")),
+        "model": values.get("model") or specs.DEFAULT_MODEL,
+        "cost": price * count,
+    }
 
 
 def settings_from_generation(generation: Generation, mode: str, last: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -156,11 +193,12 @@ def settings_from_generation(generation: Generation, mode: str, last: dict[str, 
         values = {
             **DEFAULT_SETTINGS,
             "prompt": generation.prompt,
+            "negative_prompt": generation.negative_prompt,
+            "model": generation.model,
             "aspect_ratio": generation.aspect_ratio,
             "style": generation.style,
             "colors": list(generation.colors),
             "deep_thinking": generation.deep_thinking,
-            "count": (last or {}).get("count", 1),
         }
     if mode in ("all", "seed"):
         values.update(seed_mode=SEED_FIXED, seed=str(generation.seed))

@@ -132,7 +132,10 @@ def history(
     keyset-paged: a page never shifts when new images arrive, because the cursor names
     the last row seen, not an offset. `query` keeps those whose prompt has each of its
     words as the start of a word (`search.matching`, answered from the full-text index)."""
-    qs = workspace_generations(workspace or teams.personal(user))
+    space = workspace or teams.personal(user)
+    qs = workspace_generations(space)
+    if space.team is not None:
+        qs = qs.select_related("user")  # a team's tiles name who made each image
     if status:
         qs = qs.filter(STATUS_FILTERS[status])
     if query:
@@ -205,3 +208,14 @@ def allowed(user: User, generations: Sequence[Generation], action: Action) -> li
     return [
         g for g in generations if (g.user_id == user.pk if g.team_id is None else allows(roles.get(g.team_id), action))
     ]
+
+
+def recent_prompts(workspace: Workspace, *, limit: int = 15) -> list[str]:
+    """The workspace's latest distinct prompts, most recent first: the prompt box's history."""
+    seen: dict[str, None] = {}
+    rows = workspace_generations(workspace).order_by("-created_at", "-id").values_list("prompt", flat=True)
+    for prompt in rows[: limit * 10].iterator():
+        seen.setdefault(prompt, None)
+        if len(seen) >= limit:
+            break
+    return list(seen)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from accounts.tiers import PRICE_PER_IMAGE, SIGNUP_CREDITS
 
@@ -66,6 +68,8 @@ STYLE_KEYWORDS: dict[str, tuple[str, ...]] = {
 STYLE_DESCRIPTION_MAX = 200
 
 PROMPT_MAX_LENGTH = 1000
+# What the image should avoid: optional, as long as a prompt at most.
+NEGATIVE_PROMPT_MAX_LENGTH = PROMPT_MAX_LENGTH
 MAX_COLORS = 8
 HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 SEED_MAX = 2**32 - 1
@@ -101,6 +105,7 @@ class Spec:
     seed: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     webhook_url: str = ""
+    negative_prompt: str = ""
 
     @property
     def width(self) -> int:
@@ -178,6 +183,40 @@ def _clean_prompt(value: Any) -> str:
     if term:
         raise SpecError("content_policy", "prompt", f"The prompt violates the content policy (blocked term: {term!r}).")
     return prompt
+
+
+# Engines that letter quoted text themselves, and the function that lists the characters
+# of a prompt's quotes they cannot draw. Named, not imported: engines import this module.
+LETTERING_CHECKS = {"typeset": "generations.engines.typeset.prompt.undrawable_quoted_text"}
+
+
+def _check_drawable(model: str, prompt: str) -> str:
+    """Refuse quoted text that the model's engine has no font for (before anything is charged)."""
+    check = LETTERING_CHECKS.get(model_catalog()[model]["engine"])
+    missing: list[str] = import_string(check)(prompt) if check else []
+    if missing:
+        names = ", ".join(f'"{ch}" (U+{ord(ch):04X} {unicodedata.name(ch, "unnamed")})' for ch in missing)
+        raise SpecError(
+            "invalid_prompt",
+            "prompt",
+            f"The quoted text has characters this model cannot draw: {names}. Remove them or use other characters.",
+        )
+    return prompt
+
+
+def _clean_negative_prompt(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise SpecError("invalid_negative_prompt", "negative_prompt", "negative_prompt must be a string.")
+    text = value.strip()
+    if len(text) > NEGATIVE_PROMPT_MAX_LENGTH:
+        raise SpecError(
+            "invalid_negative_prompt",
+            "negative_prompt",
+            f"negative_prompt is {len(text)} characters long; the maximum is {NEGATIVE_PROMPT_MAX_LENGTH}.",
+        )
+    return text
 
 
 def _clean_aspect_ratio(value: Any) -> str:
@@ -277,9 +316,10 @@ def build_spec(data: Mapping[str, Any], *, require_model: bool = True) -> Spec:
     """
     if not isinstance(data, Mapping):
         raise SpecError("invalid_request", "body", "Each generation must be a JSON object.")
+    model = _clean_model(data.get("model"), required=require_model)
     return Spec(
-        model=_clean_model(data.get("model"), required=require_model),
-        prompt=_clean_prompt(data.get("prompt")),
+        model=model,
+        prompt=_check_drawable(model, _clean_prompt(data.get("prompt"))),
         aspect_ratio=_clean_aspect_ratio(data.get("aspect_ratio")),
         deep_thinking=_clean_bool(data.get("deep_thinking"), "deep_thinking"),
         style=_clean_style(data.get("style")),
@@ -287,4 +327,5 @@ def build_spec(data: Mapping[str, Any], *, require_model: bool = True) -> Spec:
         seed=_clean_seed(data.get("seed")),
         metadata=_clean_metadata(data.get("metadata")),
         webhook_url=clean_webhook_url(data.get("webhook_url")),
+        negative_prompt=_clean_negative_prompt(data.get("negative_prompt")),
     )

@@ -75,7 +75,7 @@ def a1111_parameters(params: dict[str, Any]) -> str:
     if params["colors"]:
         details["Colors"] = " ".join(params["colors"])
     line = ", ".join(f"{key}: {value}" for key, value in details.items())
-    return f"{params['prompt']}\nNegative prompt: \n{line}"
+    return f"{params['prompt']}\nNegative prompt: {params.get('negative_prompt') or ''}\n{line}"
 
 
 def encode_png(image: Image.Image, params: dict[str, Any]) -> bytes:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generations.views import image, selection, studio
+from generations.views import image, selection, share, studio
 
 app_name = "generations"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("images/<str:public_id>", image.image, name="image"),
     path("images/<str:public_id>/star", image.star, name="star"),
     path("images/<str:public_id>/delete", image.delete, name="delete"),
+    path("images/<str:public_id>/cancel", image.cancel, name="cancel"),
+    path("images/<str:public_id>/share", share.create, name="share"),
+    path("s/<str:token>", share.shared, name="shared"),
     path("selection", selection.selection, name="selection"),
     path("exports/<str:public_id>", selection.export, name="export"),
     path("exports/<str:public_id>/download", selection.export_download, name="export_download"),

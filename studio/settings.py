@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace",
                 "accounts.context_processors.nav",
+                "accounts.context_processors.locale",
             ],
         },
     },
@@ -181,6 +182,12 @@ LOGIN_REDIRECT_URL = "generations:studio"
 LOGOUT_REDIRECT_URL = "accounts:login"
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "studio@localhost")
+# With the smtp backend: the mail server (Django's own defaults otherwise).
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -199,6 +206,9 @@ STUDIO_LINK_TTL_SECONDS = env_int("STUDIO_LINK_TTL_SECONDS", 24 * 3600)
 # the rest of a status poll); it is signed for TTL + this, so each reply's links still live
 # the full TTL from that reply.
 STUDIO_LINK_REUSE_SECONDS = env_int("STUDIO_LINK_REUSE_SECONDS", 60)
+# A share link (an image's page for someone without an account) is valid this long by
+# default; whoever makes one may pick 1, 7 or 30 days instead.
+STUDIO_SHARE_TTL_SECONDS = env_int("STUDIO_SHARE_TTL_SECONDS", 7 * 24 * 3600)
 STUDIO_STORAGE = env_str("STUDIO_STORAGE", "local")
 _files: dict[str, Any]
 if STUDIO_STORAGE == "s3":

@@ -4,10 +4,12 @@ from django.urls import include, path
 from generations.api import endpoints as api
 from generations.views import files
 from studio.health import healthz
+from studio.landing import home
 
 file_patterns = ([path("<str:token>/<str:filename>", files.get_file, name="get")], "files")
 
 urlpatterns = [
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("files/", include(file_patterns)),

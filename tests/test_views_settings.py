@@ -52,7 +52,7 @@ def test_creating_a_key_shows_it_once_and_stores_only_its_hash(client, user):
     assert response.status_code == 200
     raw = KEY_RE.search(html).group(1)
     assert "will never show it again" in html
-    assert f"Bearer {raw}" in html  # the curl sample uses the new key
+    assert f"export KEY={raw}" in html  # the curl sample uses the new key
     assert "no-store" in response["Cache-Control"]
     assert 'hx-history="false"' in html  # nor in htmx's history cache
     key = ApiKey.objects.get(user=user)
@@ -143,8 +143,9 @@ def test_another_users_key_is_not_found_and_not_listed(client, user, make_user):
 def test_keys_page_shows_the_api_base_url_and_a_curl_example(client, user):
     html = client.get(reverse("accounts:keys")).content.decode()
     assert 'value="http://testserver/v1"' in html
-    assert 'curl -H "Authorization: Bearer YOUR_API_KEY"' in html
-    assert "http://testserver/v1/account/credits" in html
+    assert "export KEY=sk_..." in html
+    assert 'curl -H "Authorization: Bearer $KEY" http://testserver/v1/account/credits' in html
+    assert 'href="/v1/docs"' in html
 
 
 def test_keys_page_uses_the_public_url_when_configured(client, user, settings):

@@ -44,10 +44,12 @@ def error_beside(content: str, field: str) -> str:
     return html.unescape(match.group(1))
 
 
-def test_anonymous_visitor_is_sent_to_log_in(client):
-    response = client.get(STUDIO)
+def test_anonymous_visitor_gets_the_landing_page_and_is_sent_to_log_in_for_the_studio(client):
+    assert 'id="landing-title"' in client.get(STUDIO).content.decode()  # tests/test_landing.py
+    response = client.get(STUDIO, {"q": "poster"})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+    assert client.post(CREATE, valid())["Location"].startswith(reverse("accounts:login"))
 
 
 def test_new_user_sees_the_form_and_the_empty_gallery(logged_in):
@@ -172,13 +174,13 @@ def test_too_many_in_progress_is_a_form_error(logged_in, user):
     assert Generation.objects.count() == 2
 
 
-def test_the_last_settings_come_back_on_the_next_visit(logged_in):
+def test_the_last_settings_do_not_come_back_by_themselves_on_the_next_visit(logged_in):
     logged_in.post(CREATE, valid(style="retro", aspect_ratio="3:4", count="2"))
     content = logged_in.get(STUDIO).content.decode()
-    assert re.search(r'value="retro"[^>]*checked', content)
-    assert re.search(r'value="3:4"[^>]*checked', content)
-    assert "A lighthouse at dusk</textarea>" in content
-    assert f"7 credits {TIMES} 2 = 14" in content
+    assert re.search(r'value="auto"[^>]*checked', content)
+    assert re.search(r'value="1:1"[^>]*checked', content)
+    assert "A lighthouse at dusk</textarea>" not in content
+    assert f"7 credits {TIMES} 1 = 7" in content
 
 
 def test_use_all_fills_every_setting_including_the_seed(logged_in, user):

@@ -72,6 +72,7 @@ ERRORS: dict[str, ErrorCode] = {
         ),
         ErrorCode("batch_too_large", 400, "Batch exceeds 50 items, or the tier's batch size", True),
         # Studio's additions.
+        ErrorCode("invalid_negative_prompt", 400, "negative_prompt is not a string of at most 1000 characters"),
         ErrorCode("invalid_style", 400, "style is not a preset or a short description"),
         ErrorCode("invalid_colors", 400, "colors is not an array of up to 8 hex codes"),
         ErrorCode("invalid_deep_thinking", 400, "deep_thinking is not a boolean"),

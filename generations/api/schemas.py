@@ -28,6 +28,9 @@ TaskId = Annotated[str, Field(description="The image's id, `img_…`.", examples
 BatchId = Annotated[str, Field(description="The batch's id, `batch_…`.", examples=["batch_xyz789"])]
 Seed = Annotated[int, Field(ge=0, le=specs.SEED_MAX, description="The seed used; send it back to reproduce.")]
 Metadata = Annotated[dict[str, Any], Field(description="Your metadata, returned as sent.")]
+NegativePrompt = Annotated[
+    str, Field(description='Studio addition: what the image should avoid, as sent ("" for none).', examples=[""])
+]
 # Enums built from the rules at import time, so the document lists the values; a type checker sees `str`.
 if TYPE_CHECKING:
     AspectRatio = str
@@ -77,6 +80,12 @@ class GenerateRequest(BaseModel):
     )
     seed: int | None = Field(
         None, ge=0, le=specs.SEED_MAX, description="Studio addition: a fixed seed reproduces an image."
+    )
+    negative_prompt: str | None = Field(
+        None,
+        max_length=specs.NEGATIVE_PROMPT_MAX_LENGTH,
+        description="Studio addition: what the image should avoid (max 1000 characters). Sent to engines that "
+        "take one (diffusers); recorded with the image for every engine.",
     )
     webhook_url: str | None = Field(None, description="URL for the completion notification (http or https).")
     metadata: dict[str, Any] | None = Field(None, description="Custom metadata (returned with results), max 8 KB.")
@@ -155,6 +164,7 @@ class ImageProcessing(BaseModel):
     seed: Seed
     batch_id: BatchId | None
     created_at: Timestamp
+    negative_prompt: NegativePrompt
 
 
 class ImageCompleted(BaseModel):
@@ -173,6 +183,7 @@ class ImageCompleted(BaseModel):
     batch_id: BatchId | None
     thumbnail_url: str = Field(description="Absolute, signed WebP thumbnail link (384 px), valid 24 hours.")
     expires_at: Timestamp = Field(description="When the three links stop working.")
+    negative_prompt: NegativePrompt
 
 
 class _Ended(BaseModel):
@@ -185,6 +196,7 @@ class _Ended(BaseModel):
     seed: Seed
     batch_id: BatchId | None
     created_at: Timestamp
+    negative_prompt: NegativePrompt
 
 
 class ImageFailed(_Ended):

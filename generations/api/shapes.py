@@ -31,6 +31,7 @@ def processing(g: Generation) -> dict[str, Any]:
         "seed": g.seed,
         "batch_id": _batch_id(g),
         "created_at": timestamp(g.created_at),
+        "negative_prompt": g.negative_prompt,
     }
 
 
@@ -44,6 +45,7 @@ def completed(g: Generation, base_url: str) -> dict[str, Any]:
         "batch_id": _batch_id(g),
         "thumbnail_url": storage.signed_url(g, "thumbnail", base_url=base_url),
         "expires_at": fields["expires_at"],
+        "negative_prompt": g.negative_prompt,
     }
 
 
@@ -56,6 +58,7 @@ def ended(g: Generation) -> dict[str, Any]:
         **pick(fields, "error", "error_code", "credits_charged", "credits_refunded", "model", "seed"),
         "batch_id": _batch_id(g),
         "created_at": fields["created_at"],
+        "negative_prompt": g.negative_prompt,
     }
 
 

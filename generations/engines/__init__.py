@@ -10,13 +10,38 @@ from django.conf import settings
 
 from generations.engines.base import Engine, EngineError, ProgressFn, RenderResult
 
-__all__ = ["Engine", "EngineError", "ProgressFn", "RenderResult", "engine_class", "engine_for_model"]
+__all__ = [
+    "Engine",
+    "EngineError",
+    "ProgressFn",
+    "RenderResult",
+    "engine_class",
+    "engine_for_model",
+    "engine_label",
+    "is_offline_preview",
+]
 
 
 def engine_class(name: str) -> type[Engine]:
     """The engine class registered under `name` in settings.STUDIO_ENGINES."""
     module_name, _, class_name = settings.STUDIO_ENGINES[name].rpartition(".")
     return getattr(import_module(module_name), class_name)
+
+
+def engine_label(name: str) -> str:
+    """The engine's own honest label ("Typeset (offline preview engine)"), else its name."""
+    try:
+        return engine_class(name).label or name
+    except (KeyError, ImportError, AttributeError, ValueError):
+        return name
+
+
+def is_offline_preview(name: str) -> bool:
+    """Whether the engine is no neural model: what GET /v1/models says as `neural: false`."""
+    try:
+        return not engine_class(name).neural
+    except (KeyError, ImportError, AttributeError, ValueError):
+        return False
 
 
 @cache

@@ -71,6 +71,7 @@ class ArkEngine(Engine):
         min_pixels = int(self.options.get("min_pixels") or min_pixels_for(model))
         width, height = request_size(spec.width, spec.height, min_pixels)
         prompt = styled_prompt(spec)
+        # spec.negative_prompt is not sent: ModelArk's Seedream images API takes no negative prompt.
         body: dict[str, Any] = {
             "model": model,
             "prompt": prompt,

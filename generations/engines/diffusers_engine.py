@@ -302,8 +302,10 @@ class DiffusersEngine(Engine):
         }
         if spec.seed is not None:
             call["generator"] = torch.Generator(loaded.device).manual_seed(spec.seed)
-        if opts.negative_prompt and "negative_prompt" in parameters:
-            call["negative_prompt"] = opts.negative_prompt
+        # The request's own negative prompt, after the operator's standing one from the catalog.
+        negative = ", ".join(part for part in (opts.negative_prompt, spec.negative_prompt) if part)
+        if negative and "negative_prompt" in parameters:
+            call["negative_prompt"] = negative
         if "callback_on_step_end" in parameters:
             call["callback_on_step_end"] = on_step_end
         progress(ENCODING_AT, "encoding prompt")

@@ -75,6 +75,7 @@ class OpenAICompatEngine(Engine):
             raise EngineError("The model is not configured: the openai engine needs options.model.")
         width, height = nearest_size(spec.width, spec.height, parse_sizes(self.options.get("sizes")))
         prompt = styled_prompt(spec)
+        # spec.negative_prompt is not sent: the OpenAI images API has no negative prompt field.
         body: dict[str, Any] = {"model": model, "prompt": prompt, "size": f"{width}x{height}", "n": 1}
         response_format = self._response_format(model)
         if response_format:

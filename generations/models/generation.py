@@ -93,6 +93,7 @@ class Generation(models.Model):
     model = models.CharField(max_length=100)
     engine = models.CharField(max_length=50, help_text="The engine that served the model when submitted.")
     prompt = models.TextField()
+    negative_prompt = models.TextField(blank=True, default="", help_text="What the image should avoid.")
     aspect_ratio = models.CharField(max_length=8)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
@@ -144,6 +145,8 @@ class Generation(models.Model):
 
     # Not columns: set on the rows a page shows by the views that show them.
     starred: bool
+    offline_preview: bool
+    can_cancel: bool
     open_comments: int
     eta: float
     queue_position: int | None
@@ -213,6 +216,7 @@ class Generation(models.Model):
             model=spec.model,
             engine=engine,
             prompt=spec.prompt,
+            negative_prompt=spec.negative_prompt,
             aspect_ratio=spec.aspect_ratio,
             width=spec.width,
             height=spec.height,
@@ -233,6 +237,7 @@ class Generation(models.Model):
         return specs.Spec(
             model=self.model,
             prompt=self.prompt,
+            negative_prompt=self.negative_prompt,
             aspect_ratio=self.aspect_ratio,
             style=self.style,
             colors=tuple(self.colors),
@@ -249,6 +254,7 @@ class Generation(models.Model):
             "model": self.model,
             "engine": self.engine,
             "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
             "aspect_ratio": self.aspect_ratio,
             "width": self.width,
             "height": self.height,

@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.permissions import Action
 from accounts.teams import Workspace
 from generations import selectors
+from generations.engines import engine_label
 from generations.models import Board, BoardItem, Comment, Generation, ReviewEvent, ReviewStatus, Stage
 
 
@@ -144,8 +145,9 @@ class Difference:
 def _parameters(g: Generation) -> list[tuple[str, Any]]:
     return [
         ("Prompt", g.prompt),
+        ("Negative prompt", g.negative_prompt or "none"),
         ("Model", g.model),
-        ("Engine", g.engine),
+        ("Engine", engine_label(g.engine)),
         ("Aspect ratio", g.aspect_ratio),
         ("Size", f"{g.width} \N{MULTIPLICATION SIGN} {g.height}"),
         ("Style", g.style),

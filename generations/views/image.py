@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,18 +16,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import MESSAGES, Action, Forbidden, may_delete
 from accounts.typing import AuthedHttpRequest
 from generations import selectors, services, storage
-from generations.engines import engine_class
+from generations.engines import engine_label, is_offline_preview
 from generations.models import Generation, Stage
 from generations.review import selectors as review_selectors
 from generations.review import services as review
 
 
-def engine_label(name: str) -> str:
-    """The engine's own honest label ("Typeset (offline preview engine)"), else its name."""
-    try:
-        return engine_class(name).label or name
-    except (KeyError, ImportError, AttributeError, ValueError):
-        return name
+def may_cancel(user: Any, generation: Generation) -> bool:
+    """Whoever generated it, or anyone who may generate in its workspace (a team's editors and owners)."""
+    if generation.user_id == user.pk:
+        return True
+    return selectors.workspace_of(user, generation).can(Action.GENERATE)
 
 
 def _humanize(key: str) -> str:
@@ -41,13 +41,13 @@ def _describe(value: Any, depth: int = 0) -> str:
         return f"{value:.3g}"
     if isinstance(value, dict):
         if depth > 0:
-            return f"{len(value)} fields"
+            return f"{len(value)} field{pluralize(len(value))}"
         return "; ".join(f"{_humanize(k)}: {_describe(v, depth + 1)}" for k, v in list(value.items())[:6])
     if isinstance(value, list | tuple):
         if all(isinstance(v, str | int | float) for v in value):
             shown = ", ".join(_describe(v, depth + 1) for v in value[:8])
             return shown + (f" and {len(value) - 8} more" if len(value) > 8 else "")
-        return f"{len(value)} items"
+        return f"{len(value)} item{pluralize(len(value))}"
     text = str(value)
     return text if len(text) <= 160 else text[:157] + "…"
 
@@ -89,6 +89,8 @@ def image_context(
         "newer": newer,
         "older": older,
         "engine_label": engine_label(generation.engine),
+        "offline_preview": is_offline_preview(generation.engine),
+        "can_cancel": not generation.is_finished and may_cancel(request.user, generation),
         "image_url": webp or png,
         "png_download": storage.signed_url(generation, "png", download=True) if completed else "",
         "webp_download": storage.signed_url(generation, "webp", download=True) if completed else "",
@@ -147,6 +149,38 @@ def delete(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     services.delete(user=request.user, generations=[generation])
     messages.success(request, "Image deleted, files and all.")
     return redirect(back_url(request, reverse("generations:studio")))
+
+
+@login_required
+@require_POST
+def cancel(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
+    """Cancel a queued or rendering image and refund its creator.
+
+    HTMX from a tile gets the tile back, saying so, with the credits pill out of band; from
+    the image page (`page=1`) the page itself; a plain browser a redirect to where it came from.
+    """
+    generation = selectors.generation_for_user(request.user, public_id)
+    if not may_cancel(request.user, generation):
+        raise Forbidden(MESSAGES[Action.GENERATE])
+    try:
+        generation = services.cancel(generation=generation)
+        note = f"Canceled · {generation.credits_charged} credit{pluralize(generation.credits_charged)} refunded"
+    except services.NotCancelable:
+        generation.refresh_from_db()
+        note = "It had already finished; nothing to cancel."
+    # The refund went to whoever generated it: when that is the viewer, the pill shows it.
+    request.user.refresh_from_db(fields=["credits"])
+    if request.htmx and request.POST.get("page"):
+        context = {**image_context(request, generation), "cancel_note": note}
+        return render(request, "generations/image.html", context)
+    if request.htmx:
+        generation.starred = selectors.is_starred(request.user, generation)
+        generation.open_comments = selectors.open_comment_counts([generation]).get(generation.pk, 0)
+        generation.offline_preview = is_offline_preview(generation.engine)
+        context = {"g": generation, "cancel_note": note, "balance": request.user.credits}
+        return render(request, "generations/partials/canceled.html", context)
+    messages.success(request, note)
+    return redirect(back_url(request, reverse("generations:image", args=[generation.public_id])))
 
 
 def confirm_context(generations: list[Generation], *, single: bool) -> dict[str, Any]:

@@ -21,17 +21,21 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import teams
+from accounts import ledger, teams
 from accounts.permissions import Action, Forbidden
 from accounts.typing import AuthedHttpRequest
 from generations import forecast, links, selectors, services, specs
+from generations.api import shapes
+from generations.engines import is_offline_preview
 from generations.forms import (
     DEFAULT_SETTINGS,
     MAX_COUNT,
     GalleryFilterForm,
     GenerationForm,
+    settings_after_submit,
     settings_from_data,
     settings_from_generation,
+    settings_summary,
 )
 from generations.models import Generation, Stage
 from generations.review import selectors as review_selectors
@@ -51,7 +55,11 @@ def decorate(user: Any, generations: list[Generation]) -> list[Generation]:
     starred = selectors.starred_ids(user, generations)
     open_comments = selectors.open_comment_counts(generations)
     ahead = forecast.forecast(generations)
+    unfinished = [g for g in generations if not g.is_finished]
+    cancelable = {g.pk for g in selectors.allowed(user, unfinished, Action.GENERATE)} if unfinished else set()
     for g in generations:
+        g.offline_preview = is_offline_preview(g.engine)
+        g.can_cancel = not g.is_finished and (g.user_id == user.pk or g.pk in cancelable)
         g.starred = g.pk in starred
         g.open_comments = open_comments.get(g.pk, 0)
         if g.pk in ahead:
@@ -76,11 +84,19 @@ def _ratio_options() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def model_choices() -> list[dict[str, Any]]:
+    """The configured models as GET /v1/models describes them (the one place that says what serves each)."""
+    return [{**info, "offline": not info["neural"]} for info in shapes.models()["data"]]
+
+
 def form_context(request: AuthedHttpRequest, form: GenerationForm, values: dict[str, Any]) -> dict[str, Any]:
     """What partials/form.html needs: the values shown, the errors, and the choices."""
     style = values.get("style") or specs.DEFAULT_STYLE
+    models = model_choices()
+    model = next((m for m in models if m["id"] == values.get("model")), models[0] if models else None)
+    workspace = teams.current(request)
     return {
-        "can_generate": teams.current(request).can(Action.GENERATE),
+        "can_generate": workspace.can(Action.GENERATE),
         "form": form,
         "values": values,
         "ratios": _ratio_options(),
@@ -93,19 +109,29 @@ def form_context(request: AuthedHttpRequest, form: GenerationForm, values: dict[
         "prompt_max": specs.PROMPT_MAX_LENGTH,
         "max_colors": specs.MAX_COLORS,
         "rendering_paused": not beats.alive("render"),
+        "models": models,
+        "model": model,
+        "summary": settings_summary(values, price=specs.PRICE_PER_IMAGE),
+        "defaults": DEFAULT_SETTINGS,
+        "negative_max": specs.NEGATIVE_PROMPT_MAX_LENGTH,
+        "more_open": bool(values.get("negative_prompt")) or values.get("seed_mode") == "fixed",
+        "prompt_history": selectors.recent_prompts(workspace) if workspace.can(Action.GENERATE) else [],
     }  # fmt: skip
 
 
 def initial_settings(request: AuthedHttpRequest) -> dict[str, Any]:
-    """The form's starting values: from an earlier image (`?from=…&mode=…`), else the last used."""
-    last = request.session.get(LAST_SETTINGS) or {}
+    """The form's starting values: from an earlier image (`?from=…&mode=…`), else the defaults.
+
+    Earlier settings come back only when asked for ("Use all", "Remix", "Use seed"), never
+    by themselves: a palette or a count left from last time would be spent unseen.
+    """
     source = request.GET.get("from")
     if source:
         generation = selectors.generation_for_user(request.user, source)
         mode = request.GET.get("mode", "")
         mode = mode if mode in FROM_MODES else "all"
-        return settings_from_generation(generation, mode, last)
-    return {**DEFAULT_SETTINGS, **last}
+        return settings_from_generation(generation, mode, request.session.get(LAST_SETTINGS) or {})
+    return dict(DEFAULT_SETTINGS)
 
 
 def gallery_context(request: AuthedHttpRequest) -> dict[str, Any]:
@@ -187,7 +213,7 @@ def create(request: AuthedHttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
             status = 403
         except services.InsufficientCredits as exc:
-            form.add_error(None, f"{exc} Pick fewer images or add credits.")
+            form.add_error(None, f"{exc}. {ledger.how_to_get_more(request.user)}")
             status = 402
         except services.RateLimited as exc:
             form.add_error(None, str(exc))
@@ -200,10 +226,13 @@ def create(request: AuthedHttpRequest) -> HttpResponse:
             return render(request, "generations/partials/form.html", form_context(request, form, values))
         return _render_studio(request, form, values, status=status)
 
+    # The fresh form keeps the prompt and the visible choices; the rest returns to defaults.
+    values = settings_after_submit(values)
     request.session[LAST_SETTINGS] = values
     if request.htmx:
         context = {
             **form_context(request, GenerationForm(), values),
+            "just_created": True,
             "new_generations": decorate(request.user, submitted.generations),
             "balance": submitted.credits_remaining,
             "batches": batch_strip(teams.current(request)) if submitted.batch else None,

@@ -8,6 +8,8 @@
   const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
   const isTyping = (el) =>
     el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  // Typing proper: a tick box or a button has the focus after a click, and keys still belong to the page.
+  const isWriting = (el) => isTyping(el) && !(el.tagName === "INPUT" && /^(checkbox|radio|button|submit|reset|range|color)$/.test(el.type));
 
   /* ---------- Dialogs: the shortcuts overlay and confirmation dialogs ---------- */
   function openDialog(dialog) {
@@ -274,6 +276,20 @@
     renderSelection();
   }
 
+  function selectAll() {
+    checks().forEach((box) => selected.add(box.value));
+    renderSelection();
+  }
+
+  // The bar sits at the foot of the gallery column (sticky), never over the prompt form.
+  function dockSelectionBar() {
+    const bar = $("[data-selection-bar]");
+    const column = $(".studio-gallery");
+    if (!bar || !column || bar.parentElement === column) return;
+    column.append(bar);
+    bar.classList.add("is-docked");
+  }
+
   // Select (or unselect) `box`; with Shift, everything between the last one clicked and it.
   function pick(box, on, shift) {
     const all = checks();
@@ -294,7 +310,7 @@
       return;
     }
     // While selecting, a click on a tile toggles it instead of opening the image.
-    const link = event.target.closest(".tile-link");
+    const link = event.target.closest(".tile-link, .tile-img");
     if (link && selected.size > 0 && !event.ctrlKey && !event.metaKey) {
       event.preventDefault();
       const tileBox = link.closest(".tile")?.querySelector(".tile-check");
@@ -303,6 +319,10 @@
     }
     if (event.target.closest("[data-selection-clear]")) {
       clearSelection();
+      return;
+    }
+    if (event.target.closest("[data-selection-all]")) {
+      selectAll();
       return;
     }
     const confirmer = event.target.closest("[data-confirm-dialog]");
@@ -333,11 +353,20 @@
       }
       return;
     }
-    if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.key === "Escape" && selected.size && !$("dialog[open]")) {
-      clearSelection();
-      return;
+    // Esc clears a selection however it was made; Ctrl/⌘+A selects every tile on the page.
+    if (!isWriting(event.target) && !$("dialog[open]") && !event.altKey) {
+      if (event.key === "Escape" && selected.size && !event.ctrlKey && !event.metaKey) {
+        event.preventDefault();
+        clearSelection();
+        return;
+      }
+      if ((event.key === "a" || event.key === "A") && (event.ctrlKey || event.metaKey) && !event.shiftKey && checks().length) {
+        event.preventDefault();
+        selectAll();
+        return;
+      }
     }
+    if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
     if ($("dialog[open]")) return;
     if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
       const link = $(`[data-nav=${event.key === "ArrowLeft" ? "newer" : "older"}]`);
@@ -402,8 +431,11 @@
       renderSelection();
     }
   }
-  document.addEventListener("DOMContentLoaded", () => init(document));
+  document.addEventListener("DOMContentLoaded", () => {
+    dockSelectionBar();
+    init(document);
+  });
   document.addEventListener("htmx:load", (event) => init(event.detail.elt));
 
-  window.Studio = { $, $$, isTyping, openDialog };
+  window.Studio = { $, $$, isTyping, isWriting, openDialog };
 })();

@@ -68,7 +68,8 @@ def test_api_key_is_created_used_revoked_and_then_refused(live_server, page, log
     expect(key_field).to_be_visible()
     raw = key_field.input_value()
     assert raw.startswith("sk_")
-    expect(page.locator("#new-key-curl")).to_contain_text(f"Bearer {raw}")
+    expect(page.locator("#new-key-curl")).to_contain_text(f"export KEY={raw}")
+    expect(page.locator("#new-key-curl")).to_contain_text("Bearer $KEY")
 
     response = credits_call(base, raw)
     assert response.status_code == 200, response.text

@@ -107,6 +107,7 @@ def test_screenshots_of_every_studio_page(live_server, make_context, log_in, mak
     page.fill("#id_prompt", "Two foxes in a field")
     page.click("label:has(input[name=count][value='2'])")
     page.click(".ratio:has(input[value='9:16'])")
+    page.click("[data-more] > summary")  # the seed is under "More"
     page.fill("#id_seed", "-5")
     page.click("[data-generate]")
     page.locator("#seed-error").wait_for()

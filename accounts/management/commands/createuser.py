@@ -21,7 +21,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **opts: Any) -> None:  # argparse's values
         if User.objects.filter(username=opts["username"]).exists():
-            raise CommandError(f"User {opts['username']!r} exists already.")
+            raise CommandError(
+                f"User {opts['username']!r} exists already (signed up in the browser?). To give it credits "
+                f"or a tier, use: manage.py grantcredits {opts['username']} 1000 --tier pro"
+            )
         if opts["credits"] is not None and opts["credits"] < 0:
             raise CommandError("--credits cannot be negative.")
         with transaction.atomic():

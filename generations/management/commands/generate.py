@@ -18,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("prompt")
         parser.add_argument("--user", required=True)
         parser.add_argument("--model", default=specs.DEFAULT_MODEL)
+        parser.add_argument("--negative-prompt", default="", help="What the image should avoid.")
         parser.add_argument("--aspect-ratio", default=specs.DEFAULT_ASPECT_RATIO)
         parser.add_argument("--style", default=specs.DEFAULT_STYLE)
         parser.add_argument("--colors", default="", help='Comma-separated hex codes: "#ff0000,#0000ff".')
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         raw = {
             "model": opts["model"],
             "prompt": opts["prompt"],
+            "negative_prompt": opts["negative_prompt"],
             "aspect_ratio": opts["aspect_ratio"],
             "style": opts["style"],
             "colors": [c.strip() for c in opts["colors"].split(",") if c.strip()] or None,
