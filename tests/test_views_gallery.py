@@ -103,7 +103,8 @@ def test_filters_narrow_the_gallery(logged_in, user, query, expected):
     make_generation(user, prompt="tall", aspect_ratio="9:16", files=False)
     Star.objects.create(user=user, generation=make_generation(user, prompt="starred", files=False))
     content = logged_in.get(f"{STUDIO}?{query}").content.decode()
-    prompts = re.findall(r'aria-label="(?:Open|View full size): ([^"]+)"', content)  # pending tiles: the link; finished: the lightbox
+    # A pending tile's link says "Open: …"; a finished one's image opens the lightbox.
+    prompts = re.findall(r'aria-label="(?:Open|View full size): ([^"]+)"', content)
     assert prompts == expected
 
 
