@@ -4,7 +4,9 @@ An upstream engine sends the spec to a provider's images endpoint with the opera
 and fits the picture that comes back to exactly the spec's size. Style and palette travel
 as words in the prompt, because neither provider has fields for them. Errors become
 `EngineError`s with the API's codes: a refused key is the operator's problem (not
-transient), a busy or unreachable provider is transient (the pipeline requeues), and a
+transient), a busy or unreachable provider is transient (the pipeline requeues), a
+request that was sent but never answered is transient only where the engine says a resend
+cannot be billed twice, each engine may read its provider's own error codes first, and a
 refusal on content grounds is `content_policy`. The key never appears in a message.
 """
 
@@ -18,6 +20,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +39,13 @@ WAIT_TICK_SECONDS = 1.0
 # InputTextSensitiveContentDetected, OutputImageRiskDetection...; OpenAI's
 # content_policy_violation, moderation_blocked).
 CONTENT_CODE_WORDS = ("sensitivecontent", "riskdetection", "contentpolicy", "moderation", "safety")
+# Errors raised before the whole request left: the provider cannot have started on it,
+# so nothing was billed and sending again is safe.
+NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout)
+
+# A provider's own reading of an error reply: (status, code, message, "HTTP 429, Code") ->
+# the EngineError for it, or None to fall back to the generic mapping.
+ErrorRule = Callable[[int, str, str, str], EngineError | None]
 
 
 @dataclass(frozen=True)
@@ -47,10 +57,22 @@ class Upstream:
     api_key: str
     timeout: float
     expected_seconds: float
+    # Whether a request that was sent but not answered (read timeout, dropped connection)
+    # may be sent again. False where the provider bills a request whose caller went away.
+    resend_unanswered: bool = True
+    error_rule: ErrorRule | None = None
 
     @classmethod
     def from_options(
-        cls, options: dict[str, Any], *, provider: str, default_base_url: str = "", default_key_env: str = ""
+        cls,
+        options: dict[str, Any],
+        *,
+        provider: str,
+        default_base_url: str = "",
+        default_key_env: str = "",
+        default_timeout: float = DEFAULT_TIMEOUT,
+        resend_unanswered: bool = True,
+        error_rule: ErrorRule | None = None,
     ) -> Upstream:
         base_url = str(options.get("base_url") or default_base_url).rstrip("/")
         if not base_url:
@@ -64,8 +86,10 @@ class Upstream:
             provider=provider,
             base_url=base_url,
             api_key=api_key,
-            timeout=float(options.get("timeout") or DEFAULT_TIMEOUT),
+            timeout=float(options.get("timeout") or default_timeout),
             expected_seconds=float(options.get("expected_seconds") or 20.0),
+            resend_unanswered=resend_unanswered,
+            error_rule=error_rule,
         )
 
     def redact(self, text: str) -> str:
@@ -86,7 +110,7 @@ def post_images(upstream: Upstream, body: dict[str, Any], progress: ProgressFn) 
         ):
             return response.status_code, _read_bounded(response, MAX_REPLY_BYTES, upstream.provider)
 
-    status, raw = _wait(call, upstream, progress, start=0.15, end=0.8)
+    status, raw = _wait(call, upstream, progress, start=0.15, end=0.8, resend=upstream.resend_unanswered)
     if status >= 400:
         raise error_for(upstream, status, raw)
     try:
@@ -99,11 +123,13 @@ def post_images(upstream: Upstream, body: dict[str, Any], progress: ProgressFn) 
     return reply
 
 
-def _wait(call: Any, upstream: Upstream, progress: ProgressFn, *, start: float, end: float) -> Any:
+def _wait(call: Any, upstream: Upstream, progress: ProgressFn, *, start: float, end: float, resend: bool = True) -> Any:
     """Run `call` in a thread; meanwhile report a slowly rising estimate from this thread.
 
     Progress is reported from the caller's thread so that the pipeline's "stop, this was
     canceled" exception reaches the engine; an abandoned request finishes on its own.
+    With `resend` false, a request that was sent but never answered is a final failure:
+    requeueing it could pay for the same picture twice.
     """
     outcome: dict[str, Any] = {}
     done = threading.Event()
@@ -123,6 +149,16 @@ def _wait(call: Any, upstream: Upstream, progress: ProgressFn, *, start: float, 
         estimate = start + (end - start) * 0.9 * (1 - math.exp(-elapsed / upstream.expected_seconds))
         progress(round(estimate, 3), f"waiting for {upstream.provider} ({elapsed:.0f} s)")
     error = outcome.get("error")
+    if not resend and isinstance(error, httpx.HTTPError) and not isinstance(error, NOT_SENT_ERRORS):
+        what = (
+            f"did not answer within {upstream.timeout:g} s"
+            if isinstance(error, httpx.TimeoutException)
+            else f"dropped the connection before answering ({type(error).__name__})"
+        )
+        raise EngineError(
+            f"{upstream.provider} {what}. The request was sent and may still be billed, so it is not "
+            "retried automatically; the operator may raise options.timeout."
+        )
     if isinstance(error, httpx.TimeoutException):
         raise EngineError(f"{upstream.provider} did not answer within {upstream.timeout:g} s.", transient=True)
     if isinstance(error, httpx.HTTPError):
@@ -169,6 +205,9 @@ def error_for(upstream: Upstream, status: int, raw: bytes | dict[str, Any]) -> E
     code, message = upstream.redact(code), upstream.redact(message)
     named = f"HTTP {status}, {code}" if status and code else (f"HTTP {status}" if status else code or "no code")
     provider = upstream.provider
+    special = upstream.error_rule(status, code, message, named) if upstream.error_rule else None
+    if special is not None:
+        return special
     if status in (401, 403):
         return EngineError(
             f"{provider} refused the operator's API key ({named}). The operator must check the key for this model."
