@@ -45,11 +45,16 @@ __all__ = [
 
 
 class RateLimited(Exception):
-    """Too much at once for the account's tier. `retry_after` in seconds."""
+    """Too much at once for the account's tier. `retry_after` in seconds; `limit` and
+    `in_flight`: the concurrent allowance and what holds it (the API's X-Concurrency-* headers)."""
 
-    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int = 5, limit: int | None = None, in_flight: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.limit = limit
+        self.in_flight = in_flight
 
 
 class BatchTooLarge(Exception):
@@ -115,6 +120,16 @@ _IN_FLIGHT = Prepared(
     ),
     "int",
 )
+_BATCHES_IN_FLIGHT = Prepared(
+    lambda user_id: (
+        Batch.objects.filter(user_id=user_id, finished_at__isnull=True)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    ),
+    "int",
+)
 
 
 def _lock_user(user: User) -> User:
@@ -125,15 +140,20 @@ def _lock_user(user: User) -> User:
     return locked
 
 
-def _check_concurrency(user: User, adding: int) -> None:
-    counted = _IN_FLIGHT.rows(user.pk)
-    in_flight = counted[0][0] if counted else 0
+def _check_concurrency(user: User) -> None:
+    """The tier's concurrent allowance: each single image in progress holds one place, and so
+    does each unfinished batch, whatever its size (the tier's batch size bounds that)."""
+    singles = _IN_FLIGHT.rows(user.pk)
+    batches = _BATCHES_IN_FLIGHT.rows(user.pk)
+    in_flight = (singles[0][0] if singles else 0) + (batches[0][0] if batches else 0)
     limit = user.limits.concurrent
-    if in_flight + adding > limit:
+    if in_flight + 1 > limit:
         raise RateLimited(
-            f"Too many generations in progress: {in_flight} of {limit} allowed at once on the {user.tier} tier. "
-            "Wait for one to finish.",
+            f"Too many generations in progress: {in_flight} of {limit} allowed at once on the {user.tier} tier "
+            "(each unfinished batch counts as one). Wait for one to finish.",
             retry_after=5,
+            limit=limit,
+            in_flight=in_flight,
         )
 
 
@@ -167,7 +187,7 @@ def submit(
     _check_webhook_urls([("webhook_url", spec.webhook_url)])
     with transaction.atomic():
         locked = _lock_user(user)
-        _check_concurrency(locked, 1)
+        _check_concurrency(locked)
         generation = _new_generation(
             spec, user=locked, api_key=api_key, batch=None, index=None, team=team, public_base_url=public_base_url
         )
@@ -220,7 +240,10 @@ def submit_batch(
             raise RateLimited(
                 f"{running} batches are in progress; at most {specs.MAX_BATCHES_IN_PROGRESS} may run at once.",
                 retry_after=10,
+                limit=specs.MAX_BATCHES_IN_PROGRESS,
+                in_flight=running,
             )
+        _check_concurrency(locked)
         now = timezone.now()
         batch = Batch.objects.create(
             user=locked,

@@ -187,6 +187,24 @@ def test_insufficient_credits_is_402_with_the_documents_message(account):
     assert ledger.balance(acct.user) == 3
 
 
+def test_an_unfinished_batch_holds_one_concurrent_place_and_the_429_says_so_in_its_own_headers(account):
+    acct = account(tier="free", credits=100)  # 2 concurrent on the free tier, batches of up to 5
+    items = [{"model": MODEL, "prompt": f"Poster {n}"} for n in range(5)]
+    assert acct.http.post("/images/batch", json={"generations": items}).status_code == 200  # one place, five images
+    assert generate(acct).status_code == 200  # the second place
+    refused = generate(acct)
+    assert "2 of 2" in assert_error(refused, 429, "rate_limited")
+    assert refused.headers["X-Concurrency-Limit"] == "2" and refused.headers["X-Concurrency-In-Flight"] == "2"
+    assert int(refused.headers["Retry-After"]) > 0
+    # The minute's allowance is not what refused it: its headers still tell the minute, as on every reply.
+    assert int(refused.headers["X-RateLimit-Remaining"]) > 0
+    again = acct.http.post("/images/batch", json={"generations": items[:1]})
+    assert_error(again, 429, "rate_limited")  # nor may another batch start
+    assert Generation.objects.filter(user=acct.user).count() == 6
+    assert ledger.balance(acct.user) == 100 - 6 * 7
+    assert "X-Concurrency-Limit" not in generate(acct, prompt="").headers  # only a refusal for what is in flight
+
+
 def test_too_many_in_flight_for_the_tier_is_429_with_retry_after(account):
     acct = account(tier="free", credits=100)  # 2 concurrent on the free tier
     assert generate(acct).status_code == 200

@@ -96,7 +96,10 @@ Status polls (`GET /v1/images/{{task_id}}` and `GET /v1/images/batch/{{batch_id}
 against their own allowance of {ratelimit.POLLING_PER_REQUEST} times the tier's requests per
 minute (at least {ratelimit.POLLING_MINIMUM}), so a client polling every 2 seconds until its
 image is done never spends the requests that submit work; `X-RateLimit-Scope` says which
-allowance a reply reports. At most
+allowance a reply reports. The tier's concurrent allowance counts each single image in
+progress and each unfinished batch (whatever its size) as one; a submit refused for what is
+in flight answers 429 `rate_limited` with `X-Concurrency-Limit` and `X-Concurrency-In-Flight`
+(the X-RateLimit-* headers still report the minute, which is not what refused it). At most
 {specs.MAX_BATCHES_IN_PROGRESS} batches in progress; a batch's items not finished within
 {specs.BATCH_TIMEOUT_SECONDS // 60} minutes fail and are refunded.
 

@@ -160,6 +160,9 @@ def _validation_message(exc: NinjaValidationError) -> str:
     return "; ".join(parts) or "The request is not valid."
 
 
+CONCURRENCY_LIMIT = "X-Concurrency-Limit"
+
+
 def to_api_error(exc: Exception) -> ApiError:
     """The reply for any exception; unknown ones become 500 `server_error`."""
     if isinstance(exc, ApiError):
@@ -177,6 +180,9 @@ def to_api_error(exc: Exception) -> ApiError:
             headers["WWW-Authenticate"] = 'Bearer realm="studio"'
         if code == "rate_limited":
             headers["Retry-After"] = str(int(getattr(exc, "retry_after", 5)))
+            if getattr(exc, "limit", None) is not None:  # in flight, not per minute: headers of its own
+                headers[CONCURRENCY_LIMIT] = str(exc.limit)  # type: ignore[attr-defined]
+                headers["X-Concurrency-In-Flight"] = str(exc.in_flight)  # type: ignore[attr-defined]
         if code == "service_unavailable":
             headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
             return ApiError(code, UNAVAILABLE_MESSAGE, headers)
