@@ -65,6 +65,7 @@ def test_batch_items_in_history_name_their_batch(account):
         ({"limit": "ten"}, "invalid_limit", "limit"),
         ({"cursor": "not-a-cursor"}, "invalid_cursor", "cursor"),
         ({"status": "done"}, "invalid_status", "status"),
+        ({"status": ""}, "invalid_status", "status"),  # outside the documented enum as well
     ],
 )
 def test_bad_parameters_are_400_naming_the_parameter(account, params, code, words):

@@ -144,3 +144,21 @@ def test_docs_page_uses_only_local_assets(anonymous, live_server):
         assert anonymous.get(url).status_code == 200, url
     assert "swagger-ui-bundle.js" in page.text
     assert "/v1/openapi.json" in page.text
+
+
+def test_the_schema_and_the_validation_agree_on_an_empty_model_and_the_idempotency_key(openapi):
+    from generations.api.idempotency import InvalidKey, clean_key
+
+    assert openapi["components"]["schemas"]["GenerateRequest"]["properties"]["model"]["minLength"] == 1
+    operation = next(ops["post"] for path, ops in openapi["paths"].items() if path.endswith("/images/generate"))
+    (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    schema = header["schema"]
+    for key in ["a", "order-42", " padded ", "x" * 255, "", "   ", "naïve", "tab\there", "x" * 256]:
+        documented = schema["minLength"] <= len(key) <= schema["maxLength"] and bool(
+            re.fullmatch(schema["pattern"], key)
+        )
+        try:
+            accepted = bool(clean_key(key))
+        except InvalidKey:
+            accepted = False
+        assert documented == accepted, key

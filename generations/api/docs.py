@@ -150,7 +150,8 @@ IDEMPOTENCY_HEADER = {
     "required": False,
     "description": "Any unique string (1-255 printable ASCII). The same key and body within 24 h returns the "
     "first reply and charges once.",
-    "schema": {"type": "string", "maxLength": 255},
+    # What idempotency.clean_key accepts: printable ASCII, at least one character that is not a space.
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]*[!-~][ -~]*$"},
 }
 
 

@@ -59,7 +59,9 @@ class ErrorEnvelope(BaseModel):
 
 
 class GenerateRequest(BaseModel):
-    model: str = Field(description="Model identifier (see GET /v1/models).", examples=[specs.DEFAULT_MODEL])
+    model: str = Field(
+        min_length=1, description="Model identifier (see GET /v1/models).", examples=[specs.DEFAULT_MODEL]
+    )
     prompt: str = Field(
         min_length=1, max_length=specs.PROMPT_MAX_LENGTH, description="Text description (max 1000 characters)."
     )
