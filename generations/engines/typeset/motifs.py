@@ -339,13 +339,9 @@ def _abstract(cv: Canvas, pal: Palette, rng: random.Random, look: Look, scene: S
         "ring" if ring == 1.0 else "disc", (ox - r2 * ring, oy - r2 * ring, ox + r2 * ring, oy + r2 * ring)
     )
     if look.detail >= 0.5:
-        cv.draw.ellipse(
-            cv.box((ox - r2, oy - r2, ox + r2, oy + r2)), outline=pal.accent3, width=round(0.008 * m * cv.s)
-        )
-        cv.draw.arc(
-            cv.box((ox - r2, oy - r2, ox + r2, oy + r2)), 200, 340, fill=pal.accent3, width=int(0.03 * m * cv.s)
-        )
-        cv.draw.pieslice(cv.box((fx - r * 0.8, fy - r * 0.8, fx + r * 0.8, fy + r * 0.8)), 0, 180, fill=pal.accent2)
+        cv.ellipse((ox - r2, oy - r2, ox + r2, oy + r2), None, outline=pal.accent3, width=0.008 * m)
+        cv.arc((ox - r2, oy - r2, ox + r2, oy + r2), 200, 340, pal.accent3, width=0.03 * m)
+        cv.pieslice((fx - r * 0.8, fy - r * 0.8, fx + r * 0.8, fy + r * 0.8), 0, 180, pal.accent2)
         step = 0.035 * m
         gx, gy = rng.choice((0.1, 0.7)) * w, rng.choice((0.1, 0.72)) * h
         for i in range(5):

@@ -69,7 +69,7 @@ def _cup(cv: Canvas, pal: Palette, rng: random.Random, look: Look, cx: float, ex
     cv.ellipse((cx - cw * 0.8, bottom - 0.025 * m, cx + cw * 0.8, bottom + 0.045 * m), shade(pal.light, 0.92))
     body = pal.accent
     handle = (cx + cw * 0.3, top + ch * 0.18, cx + cw * 0.78, top + ch * 0.68)
-    cv.draw.ellipse(cv.box(handle), outline=body, width=round(0.035 * m * cv.s))
+    cv.ellipse(handle, None, outline=body, width=0.035 * m)
     cv.rect((cx - cw / 2, top, cx + cw / 2, bottom - ch * 0.3), body)
     cv.ellipse((cx - cw / 2, bottom - ch * 0.62, cx + cw / 2, bottom), body)
     cv.rect((cx - cw / 2, top + ch * 0.12, cx - cw * 0.38, bottom - ch * 0.35), shade(body, 1.18))
