@@ -174,11 +174,13 @@ def forecast(generations: Iterable[Generation]) -> dict[int, Forecast]:
         slots += [0.0] * max(0, max(recent_slots(), len(slots)) - len(slots))
         heapq.heapify(slots)
         spent = 0.0
+        asked = {g.pk for g in queued_wanted}  # a Forecast only for these: the rest only fill the slots
         for position, (pk, model, deep_thinking) in enumerate(rows, start=1):
             seconds = typical(model, deep_thinking)
             finish = slots[0] + seconds
             heapq.heapreplace(slots, finish)  # the slot that frees first takes the next in line
-            result[pk] = Forecast(position, finish)
+            if pk in asked:
+                result[pk] = Forecast(position, finish)
             spent += seconds
         further = [g for g in queued_wanted if g.pk not in result]
         if further and len(rows) == MAX_QUEUE_ROWS:  # else they have left the line since they were read
