@@ -9,6 +9,8 @@ from importlib import import_module
 from django.conf import settings
 
 from generations.engines.base import Engine, EngineError, ProgressFn, RenderResult
+from generations.engines.overlay import OPTION as EXACT_TEXT
+from generations.engines.overlay import ExactText, exact_text_on
 
 __all__ = [
     "Engine",
@@ -46,7 +48,10 @@ def is_offline_preview(name: str) -> bool:
 
 @cache
 def _engine(name: str, options_json: str) -> Engine:
-    return engine_class(name)(**json.loads(options_json))
+    options = json.loads(options_json)
+    engine = engine_class(name)(**{k: v for k, v in options.items() if k != EXACT_TEXT})
+    # Quoted text lettered exactly onto the picture, where the catalog (or the engine's default) says.
+    return ExactText(engine) if exact_text_on({"engine": name, "options": options}) else engine
 
 
 def engine_for_model(model_id: str) -> Engine:

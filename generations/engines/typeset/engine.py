@@ -25,10 +25,12 @@ from typing import Any
 from PIL import Image
 
 from generations.engines.base import Engine, EngineError, ProgressFn, RenderResult
+from generations.engines.typeset.canvas import Canvas
 from generations.engines.typeset.glyphs import describe
 from generations.engines.typeset.layout import REGIONS, candidate
+from generations.engines.typeset.lettering import block_entry
 from generations.engines.typeset.motifs import paint_scene
-from generations.engines.typeset.paint import Canvas, Palette, Scene, choose_motifs, make_palette, rgb_hex
+from generations.engines.typeset.paint import Palette, Scene, choose_motifs, make_palette
 from generations.engines.typeset.prompt import PromptReading, read_prompt, undrawable_quoted_text
 from generations.engines.typeset.style import LOOKS, auto_preset, finish, grade
 from generations.engines.typeset.text import draw_blocks
@@ -93,6 +95,14 @@ class TypesetEngine(Engine):
         "the palette and the style, and renders quoted text exactly."
     )
     neural = False
+    deep_thinking = (
+        "Tries several layouts and keeps the best-scored: each placement of the quoted text (size, contrast, "
+        "clearance), or with nothing quoted, several sketched compositions."
+    )
+
+    def describe(self) -> dict[str, Any]:
+        # It letters quoted text itself, exactly: what `exact_text` promises of a wrapped engine.
+        return {**super().describe(), "exact_text": True}
 
     def render(self, spec: Spec, progress: ProgressFn) -> RenderResult:
         delay = float(self.options.get("step_delay") or 0)
@@ -212,23 +222,7 @@ class TypesetEngine(Engine):
         step(0.9, "lettering")
         boxes = draw_blocks(image, best.blocks, best.treatments, best.origin, best.width)
         for block, treat, box, check in zip(best.blocks, best.treatments, boxes, best.checks, strict=True):
-            runs = block.runs()
-            drew: dict[str, int] = {}
-            for run, name in runs:
-                drew[name] = drew.get(name, 0) + len(run.strip())
-            entry = {
-                "text": block.quote.text,
-                "box": box,
-                "color": rgb_hex(treat.fill),
-                "font": max(drew, key=lambda name: drew[name]),  # the font that drew most of it
-                "runs": runs,  # [text, font] for every run: which font drew what
-                "size": block.size,
-                "lines": block.lines,
-                **check,
-            }
-            if block.broken:
-                entry["hyphenated"] = block.hyphenated  # too wide for the line even at the smallest size
-            plan["text_boxes"].append(entry)
+            plan["text_boxes"].append(block_entry(block, treat, box, check))
         plan["chosen"] = best.name
         if spec.deep_thinking:
             plan["candidates"] = [c.summary() for c in candidates]

@@ -12,11 +12,11 @@ import random
 
 from PIL import Image, ImageDraw
 
+from generations.engines.typeset.canvas import Canvas
 from generations.engines.typeset.paint import (
     LANDSCAPE,
     SUBJECTS,
     WHITE,
-    Canvas,
     Look,
     Palette,
     Point,

@@ -11,7 +11,8 @@ import random
 
 from PIL import ImageDraw
 
-from generations.engines.typeset.paint import Canvas, Look, Palette, mix, rotated_ellipse, shade
+from generations.engines.typeset.canvas import Canvas
+from generations.engines.typeset.paint import Look, Palette, mix, rotated_ellipse, shade
 
 
 def _person(cv: Canvas, pal: Palette, rng: random.Random, look: Look, cx: float, excited: bool) -> list[int]:
