@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts import ledger, teams
 from accounts.ledger import InsufficientCredits
 from accounts.models import ApiKey, Team, User
-from accounts.permissions import Action, may_delete
+from accounts.permissions import MESSAGES, Action, Forbidden, may_delete
 from generations import links, selectors, specs, storage
 from generations.models import UNFINISHED, Batch, Generation, Stage, Star
 from generations.specs import Spec
@@ -32,11 +32,13 @@ from studio.prepared import Prepared
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "BatchCanceled",
     "BatchTooLarge",
     "InsufficientCredits",
     "NotCancelable",
     "RateLimited",
     "cancel",
+    "cancel_batch",
     "delete",
     "set_starred",
     "submit",
@@ -268,14 +270,67 @@ def submit_batch(
     return Submitted(generations=generations, batch=batch, credits_remaining=remaining)
 
 
-def cancel(*, generation: Generation) -> Generation:
-    """Cancel a generation that has not finished, and refund it."""
+def may_cancel(user: User, generation: Generation) -> bool:
+    """Whoever generated it, or anyone who may generate in its workspace (a team's editors and owners)."""
+    if generation.user_id == user.pk:
+        return True
+    return selectors.workspace_of(user, generation).can(Action.GENERATE)
+
+
+def cancel(*, user: User, generation: Generation) -> Generation:
+    """Cancel a generation that has not finished, and refund its creator. Forbidden for a
+    team's viewer (the same rule for the studio and `/v1`); NotCancelable once it has finished."""
+    if not may_cancel(user, generation):
+        raise Forbidden(MESSAGES[Action.GENERATE])
     done = transitions.end_unfinished(
         generation.pk, stage=Stage.CANCELED, code="canceled", message="Canceled by request.", note="Canceled"
     )
     if done is None:
         raise NotCancelable(f"Generation {generation.public_id} has already finished ({generation.status}).")
     return done
+
+
+@dataclass(frozen=True)
+class BatchCanceled:
+    batch: Batch
+    canceled: list[Generation]  # what this call canceled (and refunded), in batch order
+
+    @property
+    def credits_refunded(self) -> int:
+        return sum(g.credits_charged for g in self.canceled)
+
+
+def may_cancel_batch(user: User, batch: Batch) -> bool:
+    """`may_cancel`'s rule for a whole batch: whoever submitted it, or anyone who
+    may generate in its workspace (a team's editors and owners; not its viewers)."""
+    if batch.user_id == user.pk:
+        return True
+    return batch.team_id is not None and teams.workspace_of_team(user, batch.team).can(Action.GENERATE)
+
+
+def cancel_batch(*, user: User, batch: Batch) -> BatchCanceled:
+    """Cancel every item of `batch` that has not finished, each refunded to its creator in the
+    transaction that ends it; the last one to end closes the batch (and records its
+    `batch.completed` webhook, whose counts say how many were canceled), as any batch ends.
+
+    Items a worker finishes meanwhile keep their result and their charge. NotCancelable when
+    nothing was left to cancel; Forbidden for a team's viewer.
+    """
+    if not may_cancel_batch(user, batch):
+        raise Forbidden(MESSAGES[Action.GENERATE])
+    with transaction.atomic():
+        pending = Generation.objects.filter(batch=batch, stage__in=UNFINISHED).order_by("batch_index")
+        canceled = []
+        for pk in pending.values_list("pk", flat=True):
+            done = transitions.end_unfinished(
+                pk, stage=Stage.CANCELED, code="canceled", message="Canceled with its batch.", note="Canceled"
+            )
+            if done is not None:
+                canceled.append(done)
+        if not canceled:
+            raise NotCancelable(f"Batch {batch.public_id} has nothing left to cancel: every image has finished.")
+    batch.refresh_from_db(fields=["finished_at"])
+    return BatchCanceled(batch=batch, canceled=canceled)
 
 
 # --- The studio's library: stars and deletion ---------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generations.views import image, selection, share, studio
+from generations.views import batch, image, selection, share, studio
 
 app_name = "generations"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("images/<str:public_id>/star", image.star, name="star"),
     path("images/<str:public_id>/delete", image.delete, name="delete"),
     path("images/<str:public_id>/cancel", image.cancel, name="cancel"),
+    path("batches/<str:public_id>/cancel", batch.cancel, name="batch_cancel"),
     path("images/<str:public_id>/share", share.create, name="share"),
     path("s/<str:token>", share.shared, name="shared"),
     path("selection", selection.selection, name="selection"),

@@ -153,7 +153,8 @@ def test_unknown_batch_is_404(account):
 def test_a_canceled_item_counts_as_canceled_and_finishes_the_batch(account):
     acct = account()
     batch_id = acct.http.post("/images/batch", json={"generations": [item()]}).json()["batch_id"]
-    services.cancel(generation=Generation.objects.get(batch__public_id=batch_id))
+    canceled = Generation.objects.get(batch__public_id=batch_id)
+    services.cancel(user=canceled.user, generation=canceled)
     body = acct.http.get(f"/images/batch/{batch_id}").json()
     assert body["status"] == "completed"
     assert body["counts"]["canceled"] == 1

@@ -118,7 +118,7 @@ def test_the_retry_helper_backs_off_on_429_and_then_succeeds(account, api_url, t
 
     wait_for(refused.is_set, timeout=30, message="the helper's first attempt to be refused")
     for g in Generation.objects.filter(user=acct.user):
-        services.cancel(generation=g)  # the two in flight end, so the retry (after Retry-After) succeeds
+        services.cancel(user=g.user, generation=g)  # the two in flight end, so the retry (after Retry-After) succeeds
     result = json.loads(finish(client)[-1])
     assert result["status"] == "processing" and result["task_id"].startswith("img_")
     assert Generation.objects.filter(user=acct.user, stage="queued").count() == 1

@@ -55,6 +55,9 @@ def test_models_lists_each_public_id_with_the_engine_that_serves_it(account):
         "neural": False,
         "price_credits": 7,
         "default": True,
+        "upstream_model": None,
+        "deep_thinking": "",
+        "exact_text": False,
     }
 
 

@@ -20,8 +20,10 @@ from django.urls import reverse
 from accounts import teams
 from accounts.models import ApiKey, Membership, Role
 from accounts.services import create_api_key
+from generations import services
 from generations.models import BoardItem, Comment, Generation, ReviewStatus, Star
 from generations.review import services as review
+from tests.helpers import spec
 from tests.studio_factories import make_generation, make_team
 
 PRINCIPALS = ("owner", "editor", "viewer", "stranger", "anonymous")
@@ -254,3 +256,17 @@ def test_a_viewer_sees_the_teams_gallery_without_a_prompt_form(world: World):
     editor = world.client("editor")
     editor.post(reverse("teams:switch"), {"workspace": world.team.public_id})
     assert 'id="gen-form"' in editor.get(reverse("generations:studio")).content.decode()
+
+
+def test_a_teams_viewer_may_not_cancel_its_images_through_the_api_either(world: World):
+    queued = services.submit(user=world.users["editor"], spec=spec(), team=world.team).generations[0]
+
+    def cancel(who: str) -> Any:
+        return Client().post(f"/v1/images/{queued.public_id}/cancel", HTTP_AUTHORIZATION=f"Bearer {world.keys[who]}")
+
+    refused = cancel("viewer")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert Generation.objects.get(pk=queued.pk).stage == "queued"  # unchanged, nothing refunded
+
+    allowed = cancel("owner")
+    assert allowed.status_code == 200 and allowed.json()["status"] == "canceled"

@@ -89,12 +89,12 @@ def test_single_generations_in_flight_are_limited_by_tier(make_user):
 def test_cancel_refunds_once_and_a_finished_generation_cannot_be_canceled(make_user):
     user = make_user()
     g = services.submit(user=user, spec=spec()).generations[0]
-    services.cancel(generation=g)
+    services.cancel(user=g.user, generation=g)
     g.refresh_from_db()
     assert (g.status, g.error_code) == ("canceled", "canceled")
     assert ledger.balance(user) == 50 == ledger.ledger_total(user)
     with pytest.raises(services.NotCancelable):
-        services.cancel(generation=g)
+        services.cancel(user=g.user, generation=g)
     assert ledger.balance(user) == 50
     assert LedgerEntry.objects.filter(kind="refund").count() == 1
 

@@ -76,7 +76,7 @@ def test_a_failed_generation_sends_image_failed_with_its_error(make_user, settin
 
 def test_a_canceled_generation_sends_image_failed_with_status_canceled(make_user):
     g = services.submit(user=make_user(), spec=spec(webhook_url="https://your-app.com/hook")).generations[0]
-    services.cancel(generation=g)
+    services.cancel(user=g.user, generation=g)
     payload = json.loads(WebhookDelivery.objects.get(generation=g).body)
     assert (payload["event"], payload["status"]) == ("image.failed", "canceled")
     assert payload["error"] == "Canceled by request."
@@ -90,7 +90,7 @@ def test_no_webhook_url_records_no_delivery(make_user):
 def test_a_finish_that_rolls_back_records_no_delivery(make_user):
     g = services.submit(user=make_user(), spec=spec(webhook_url="https://your-app.com/hook")).generations[0]
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.cancel(generation=g)
+        services.cancel(user=g.user, generation=g)
         assert WebhookDelivery.objects.count() == 1
         raise RuntimeError("the surrounding change failed")
     assert not WebhookDelivery.objects.exists()

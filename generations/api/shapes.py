@@ -8,11 +8,11 @@ from typing import Any
 
 from accounts.models import User
 from generations import forecast, specs, storage
-from generations.engines import engine_class
+from generations.engines import engine_for_model
 from generations.models import Batch, Generation
 from generations.outcome import batch_id as _batch_id
 from generations.outcome import completed_fields, ended_fields, error_code, error_text, pick, timestamp
-from generations.services import Submitted
+from generations.services import BatchCanceled, Submitted
 
 
 def _seconds(value: float) -> int:
@@ -130,6 +130,18 @@ def batch_status(batch: Batch, items: list[Generation], base_url: str) -> dict[s
     }
 
 
+def batch_canceled(
+    result: BatchCanceled, items: list[Generation], base_url: str, *, credits_remaining: int
+) -> dict[str, Any]:
+    """POST /v1/images/batch/{batch_id}/cancel: the batch's status, and what this call canceled and refunded."""
+    return {
+        **batch_status(result.batch, items, base_url),
+        "canceled": len(result.canceled),
+        "credits_refunded": result.credits_refunded,
+        "credits_remaining": credits_remaining,
+    }
+
+
 def credits(user: User) -> dict[str, Any]:
     limits = user.limits
     return {
@@ -145,19 +157,23 @@ def credits(user: User) -> dict[str, Any]:
 
 
 def models() -> dict[str, Any]:
-    """Every public model id with the engine that serves it, as the engine describes itself."""
+    """Every public model id with the engine that serves it, as that engine (with the entry's
+    options) describes itself: what it is, the model it really runs, what deep thinking does."""
     data = []
     for model_id, entry in specs.model_catalog().items():
-        engine = engine_class(entry["engine"])
+        facts = engine_for_model(model_id).describe()
         data.append(
             {
                 "id": model_id,
                 "engine": entry["engine"],
-                "label": engine.label,
-                "description": engine.description,
-                "neural": engine.neural,
+                "label": facts["label"],
+                "description": facts["description"],
+                "neural": facts["neural"],
                 "price_credits": specs.PRICE_PER_IMAGE,
                 "default": model_id == specs.DEFAULT_MODEL,
+                "upstream_model": facts.get("upstream_model"),
+                "deep_thinking": facts.get("deep_thinking") or "",
+                "exact_text": bool(facts.get("exact_text", False)),
             }
         )
     return {"data": data}

@@ -45,6 +45,9 @@ SEED_LIMIT = 2**31  # ModelArk's seed range is [-1, 2147483647]; Studio's goes t
 MIN_PIXELS_SEEDREAM_4_0 = 921_600
 MIN_PIXELS_SEEDREAM_5_0_PRO_FLASH = 921_600  # documented range 0.92-4.62 megapixels
 MIN_PIXELS_LATER = 3_686_400  # Seedream 4.5 and 5.0 Lite: 2560 x 1440
+# optimize_prompt_options as sent with deep thinking on, and off.
+THINKING_ON = {"thinking": "enabled", "mode": "standard"}
+THINKING_OFF = {"thinking": "disabled"}
 
 
 def default_model(base_url: str) -> str:
@@ -128,6 +131,16 @@ class ArkEngine(Engine):
         "image is fitted to the requested size."
     )
     neural = True
+    deep_thinking = (
+        "ModelArk thinks the prompt through before Seedream draws it: the request sends "
+        "optimize_prompt_options thinking: enabled (mode: standard)."
+    )
+
+    @property
+    def upstream_model(self) -> str:
+        """The ModelArk model or endpoint id sent as `model` (default Seedream 5.0 Lite's, see `default_model`)."""
+        base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL)
+        return str(self.options.get("model") or default_model(base_url))
 
     def render(self, spec: Spec, progress: ProgressFn) -> RenderResult:
         upstream = Upstream.from_options(
@@ -139,11 +152,11 @@ class ArkEngine(Engine):
             resend_unanswered=False,
             error_rule=ark_error,
         )
-        model = str(self.options.get("model") or default_model(upstream.base_url))
+        model = self.upstream_model
         min_pixels = int(self.options.get("min_pixels") or min_pixels_for(model))
         width, height = request_size(spec.width, spec.height, min_pixels)
         prompt = styled_prompt(spec)
-        thinking = {"thinking": "enabled", "mode": "standard"} if spec.deep_thinking else {"thinking": "disabled"}
+        thinking = dict(THINKING_ON if spec.deep_thinking else THINKING_OFF)
         # spec.negative_prompt is not sent: ModelArk's Seedream images API takes no negative prompt.
         body: dict[str, Any] = {
             "model": model,

@@ -47,6 +47,8 @@ class Engine:
     description: ClassVar[str] = ""
     # A neural model or not: the studio and /v1/models say so.
     neural: ClassVar[bool] = False
+    # What deep thinking does with this engine, in one sentence (the studio and /v1/models say it).
+    deep_thinking: ClassVar[str] = ""
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -54,5 +56,23 @@ class Engine:
     def render(self, spec: Spec, progress: ProgressFn) -> RenderResult:
         raise NotImplementedError
 
+    @property
+    def upstream_model(self) -> str | None:
+        """The model this engine really runs, from its options (the id it sends upstream, the
+        local folder's model), or None for an engine that is no model."""
+        return None
+
+    def deep_thinking_effect(self) -> str:
+        """What deep thinking does with these options; `deep_thinking` unless the options change it."""
+        return self.deep_thinking
+
     def describe(self) -> dict[str, Any]:
-        return {"engine": self.name, "label": self.label, "description": self.description, "neural": self.neural}
+        """The engine's facts, as GET /v1/models and the studio's form show them."""
+        return {
+            "engine": self.name,
+            "label": self.label,
+            "description": self.description,
+            "neural": self.neural,
+            "upstream_model": self.upstream_model,
+            "deep_thinking": self.deep_thinking_effect(),
+        }

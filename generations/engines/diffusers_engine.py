@@ -198,6 +198,7 @@ class DiffusersEngine(Engine):
         "ratio and fitted to the exact size."
     )
     neural = True
+    deep_thinking = f"More care: twice the denoising steps (at most {DEEP_THINKING_MAX_STEPS}), firmer guidance."
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -205,12 +206,38 @@ class DiffusersEngine(Engine):
         # One render at a time per engine: a pipeline's scheduler keeps state between steps.
         self._lock = threading.Lock()
 
+    def _index(self) -> dict[str, Any]:
+        """The folder's model_index.json, or {} when there is none to read (describing never fails)."""
+        with contextlib.suppress(EngineError):
+            return _model_index(Path(str(self.options.get("path") or "")).expanduser())
+        return {}
+
+    @property
+    def upstream_model(self) -> str | None:
+        """The hub id the folder was saved from (`_name_or_path`; a HF cache snapshot's repo), else its name."""
+        raw = str(self.options.get("path") or "").rstrip("/")
+        saved_from = self._index().get("_name_or_path") if raw else None
+        if isinstance(saved_from, str) and saved_from and not saved_from.startswith(("/", ".", "~")):
+            return saved_from
+        path = Path(raw).expanduser()  # a cache snapshot: .../models--org--name/snapshots/<revision>
+        if path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--"):
+            return path.parent.parent.name.removeprefix("models--").replace("--", "/")
+        return path.name if raw else None
+
+    def deep_thinking_effect(self) -> str:
+        """What deep thinking makes of the configured steps and guidance."""
+        try:
+            steps = int(self.options.get("steps") or DEFAULT_STEPS)
+            guidance = float(self.options.get("guidance_scale", DEFAULT_GUIDANCE))
+        except (TypeError, ValueError):
+            return self.deep_thinking
+        deep_steps, deep_guidance, _ = deep_thinking_settings(steps, guidance)
+        held = f"guidance {deep_guidance:g} (not {guidance:g})" if deep_guidance != guidance else "the same guidance"
+        return f"More care: {deep_steps} denoising steps instead of {steps}, {held}; slower."
+
     def describe(self) -> dict[str, Any]:
-        described = super().describe()
-        path = Path(str(self.options.get("path") or "")).expanduser()
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            described["pipeline"] = json.loads((path / "model_index.json").read_text()).get("_class_name")
-        return described
+        pipeline = self._index().get("_class_name")
+        return {**super().describe(), **({"pipeline": pipeline} if pipeline is not None else {})}
 
     def render(self, spec: Spec, progress: ProgressFn) -> RenderResult:
         opts = _options(self.options)

@@ -129,6 +129,14 @@ class OpenAICompatEngine(Engine):
         "prompt; the image is fitted to the requested size."
     )
     neural = True
+    deep_thinking = (
+        "Nothing: the OpenAI images API has no deep thinking option, so nothing is sent and the image is the same."
+    )
+
+    @property
+    def upstream_model(self) -> str | None:
+        """The model id sent as `model` (options.model), or None while the entry names none."""
+        return str(self.options.get("model") or "") or None
 
     def render(self, spec: Spec, progress: ProgressFn) -> RenderResult:
         base_url = str(self.options.get("base_url") or "")

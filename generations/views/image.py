@@ -15,18 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import MESSAGES, Action, Forbidden, may_delete
 from accounts.typing import AuthedHttpRequest
-from generations import selectors, services, storage
+from generations import provenance, selectors, services, storage
 from generations.engines import engine_label, is_offline_preview
 from generations.models import Generation, Stage
 from generations.review import selectors as review_selectors
 from generations.review import services as review
-
-
-def may_cancel(user: Any, generation: Generation) -> bool:
-    """Whoever generated it, or anyone who may generate in its workspace (a team's editors and owners)."""
-    if generation.user_id == user.pk:
-        return True
-    return selectors.workspace_of(user, generation).can(Action.GENERATE)
 
 
 def _humanize(key: str) -> str:
@@ -90,13 +83,16 @@ def image_context(
         "older": older,
         "engine_label": engine_label(generation.engine),
         "offline_preview": is_offline_preview(generation.engine),
-        "can_cancel": not generation.is_finished and may_cancel(request.user, generation),
+        "can_cancel": not generation.is_finished and services.may_cancel(request.user, generation),
         "image_url": webp or png,
         "png_download": storage.signed_url(generation, "png", download=True) if completed else "",
         "webp_download": storage.signed_url(generation, "webp", download=True) if completed else "",
         "png_name": storage.download_filename(generation, "png"),
         "webp_name": storage.download_filename(generation, "webp"),
         "plan": plan_summary(generation.plan),
+        # Read back from the stored PNG, as any validator would (remembered per file).
+        "credentials": provenance.read_stored(generation.image_png) if completed and generation.image_png else None,
+        "completed": completed,
         "studio_url": reverse("generations:studio"),
         # Team review: the buttons shown follow the role; the services check it again.
         "image_workspace": workspace,
@@ -160,10 +156,8 @@ def cancel(request: AuthedHttpRequest, public_id: str) -> HttpResponse:
     the image page (`page=1`) the page itself; a plain browser a redirect to where it came from.
     """
     generation = selectors.generation_for_user(request.user, public_id)
-    if not may_cancel(request.user, generation):
-        raise Forbidden(MESSAGES[Action.GENERATE])
     try:
-        generation = services.cancel(generation=generation)
+        generation = services.cancel(user=request.user, generation=generation)
         note = f"Canceled · {generation.credits_charged} credit{pluralize(generation.credits_charged)} refunded"
     except services.NotCancelable:
         generation.refresh_from_db()

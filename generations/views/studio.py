@@ -12,6 +12,7 @@ A plain POST gets the honest status (422, 402, 429) with the page re-rendered.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.contrib import messages
@@ -67,12 +68,28 @@ def decorate(user: Any, generations: list[Generation]) -> list[Generation]:
     return generations
 
 
-def batch_strip(workspace: teams.Workspace) -> list[forecast.BatchProgress]:
+@dataclass(frozen=True)
+class StripBatch(forecast.BatchProgress):
+    """A batch in the strip: its progress, and whether the viewer may cancel what is left of it."""
+
+    can_cancel: bool = False
+
+    @property
+    def unfinished(self) -> int:
+        return self.total - self.finished
+
+
+def batch_strip(workspace: teams.Workspace) -> list[StripBatch]:
     """The workspace's batches still in progress, each as a whole (newest first, a few)."""
     batches = selectors.batches_in_progress(workspace, limit=BATCHES_SHOWN)
     items = {batch.pk: selectors.batch_items(batch) for batch in batches}
     ahead = forecast.forecast(g for rows in items.values() for g in rows)
-    return [forecast.batch_progress(batch, items[batch.pk], ahead) for batch in batches]
+    strip = []
+    for batch in batches:
+        progress = forecast.batch_progress(batch, items[batch.pk], ahead)
+        values = {f.name: getattr(progress, f.name) for f in fields(progress)}
+        strip.append(StripBatch(**values, can_cancel=services.may_cancel_batch(workspace.user, batch)))
+    return strip
 
 
 def _ratio_options() -> list[dict[str, Any]]:

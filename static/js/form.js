@@ -41,6 +41,23 @@
     item.hidden = !show;
   }
 
+  // The chosen model's facts (engine, neural or not, the model it runs) and what deep thinking does with it.
+  function showModelFacts(form) {
+    const option = $("[data-model-select]", form)?.selectedOptions[0];
+    if (!option) return;
+    const say = (selector, text) => {
+      const node = $(selector, form);
+      if (node) node.textContent = text;
+    };
+    say("[data-fact-engine]", option.dataset.engine || "");
+    const kind = $("[data-fact-kind]", form); // an offline preview says so in its own note above
+    if (kind) kind.hidden = option.dataset.offline === "1";
+    say("[data-fact-upstream]", option.dataset.upstream || "");
+    const upstream = $("[data-fact-upstream-item]", form);
+    if (upstream) upstream.hidden = !option.dataset.upstream;
+    say("[data-deep-help]", `${option.dataset.deep || "Plans before rendering; a little slower."} It costs nothing extra.`);
+  }
+
   function updateSummary(form) {
     const s = readSettings(form);
     const price = Number(form.dataset.price) || 0;
@@ -67,6 +84,7 @@
     setItem(form, "cost", `${price * s.count} credits`);
     const note = $("[data-offline-note]", form);
     if (note && $("[data-model-select]", form)) note.hidden = !s.offline;
+    showModelFacts(form);
     const short = $("[data-toggle-summary]", form);
     if (short) short.textContent = `${s.ratio} · ${styleLabel(s.style)} · ${plural(s.count, "image")} · ${price * s.count} credits`;
   }

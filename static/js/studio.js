@@ -173,6 +173,18 @@
     if (label) label.textContent = count > 1 ? `Generate ${count} images` : "Generate";
   }
 
+  // The credits pill is the balance's one source on the page: a cancel, a refund on a poll or a
+  // new image swaps it out of band, and the form's cost line follows it here.
+  function syncBalance() {
+    const form = $("#gen-form");
+    const amount = $("#credits-pill [data-balance]");
+    if (!form || !amount || form.dataset.balance === amount.dataset.balance) return;
+    form.dataset.balance = amount.dataset.balance;
+    $$("[data-balance-text]", form).forEach((el) => { el.textContent = amount.dataset.balance; });
+    updateCost(form);
+  }
+  document.addEventListener("htmx:afterSettle", syncBalance);
+
   function updateSeed(form) {
     const fixed = $("input[name=seed_mode][value=fixed]", form);
     const input = $("input[name=seed]", form);
