@@ -27,6 +27,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt requirements-diffusers.txt |
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/python manage.py contentcredentials
 	$(BIN)/python -m studio.run
 
 # Debian packages the tests drive: Chromium for the browser tests, Node.js for the JavaScript SDK,

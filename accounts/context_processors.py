@@ -46,6 +46,7 @@ _SETTINGS_PAGES: _NavTable = {
     ("accounts", "credits"): "credits",
     ("accounts", "password_change"): "password",
     ("accounts", "appearance"): "appearance",
+    ("accounts", "privacy"): "privacy",
     ("teams", None): "teams",
     ("webhooks", None): "webhooks",
 }

@@ -145,3 +145,9 @@ class ThemeForm(forms.Form):
     """Light, dark, or the OS setting (`User.theme`)."""
 
     theme = forms.ChoiceField(choices=Theme.choices)
+
+
+class PrivacyForm(forms.Form):
+    """Whether new images carry the prompt and parameters in their files (`User.embed_parameters`)."""
+
+    embed_parameters = forms.BooleanField(required=False, label="Embed the prompt and parameters in image files")

@@ -29,6 +29,10 @@ class User(AbstractUser):
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.FREE)
     credits = models.IntegerField(default=0, editable=False)
     theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
+    # The files of new images carry the prompt and parameters; off: only the provenance marking.
+    embed_parameters = models.BooleanField(
+        default=True, help_text="Whether new images carry the prompt and parameters in their files."
+    )
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(credits__gte=0), name="user_credits_not_negative")]

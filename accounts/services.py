@@ -56,6 +56,12 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     return key
 
 
+def set_embed_parameters(*, user: User, embed: bool) -> None:
+    """Whether `user`'s new images carry their prompt and parameters in the files (a request may say otherwise)."""
+    User.objects.filter(pk=user.pk).update(embed_parameters=embed)
+    user.embed_parameters = embed
+
+
 def set_theme(*, user: User, theme: str) -> None:
     """Remember how `user`'s pages look: "light", "dark" or "system" (the OS setting)."""
     User.objects.filter(pk=user.pk).update(theme=theme)

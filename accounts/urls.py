@@ -24,4 +24,5 @@ urlpatterns = [
     path("settings/keys/<int:key_id>/revoke", views_settings.revoke_key, name="revoke_key"),
     path("settings/credits", views_settings.credits, name="credits"),
     path("settings/appearance", views_settings.appearance, name="appearance"),
+    path("settings/privacy", views_settings.privacy, name="privacy"),
 ]

@@ -23,7 +23,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import selectors, services
-from accounts.forms import ApiKeyForm, ThemeForm
+from accounts.forms import ApiKeyForm, PrivacyForm, ThemeForm
 from accounts.models import ApiKey
 from accounts.tiers import PRICE_PER_IMAGE
 from accounts.typing import AuthedHttpRequest
@@ -150,6 +150,22 @@ def appearance(request: AuthedHttpRequest) -> HttpResponse:
         return redirect(target)
     messages.success(request, f"Theme saved: {request.user.get_theme_display().lower()}.")
     return redirect("accounts:appearance")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def privacy(request: AuthedHttpRequest) -> HttpResponse:
+    """Whether new images carry the prompt and parameters in their files. The Content Credentials
+    (how the image was made) are always embedded, whatever this says."""
+    if request.method == "GET":
+        form = PrivacyForm(initial={"embed_parameters": request.user.embed_parameters})
+        return render(request, "accounts/privacy.html", {"form": form})
+    form = PrivacyForm(request.POST)
+    form.is_valid()  # an unticked box is False, never an error
+    services.set_embed_parameters(user=request.user, embed=form.cleaned_data.get("embed_parameters", False))
+    embedded = "embedded in" if request.user.embed_parameters else "left out of"
+    messages.success(request, f"Saved: prompts and parameters will be {embedded} new images' files.")
+    return redirect("accounts:privacy")
 
 
 def _wants_json(request: AuthedHttpRequest) -> bool:

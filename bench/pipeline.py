@@ -4,7 +4,9 @@ Prints, measured side by side in one run:
   1. typeset render + encode time for a 1024x1024 image, against encoding the same pixels
      alone (PNG + WebP + thumbnail), and their ratio; and that encode done serially against
      the three at once (as the worker does), and their ratio;
-  2. submit -> completed latency minus engine time, in ms (median of N >= 50), with a
+  2. the cost of Content Credentials: encoding with the C2PA manifests signed (as the
+     worker does) against the same encoding with STUDIO_C2PA off (XMP only), and their ratio;
+  3. submit -> completed latency minus engine time, in ms (median of N >= 50), with a
      real `celery worker` on the embedded filesystem broker and SQLite.
 
 Run: .venv/bin/python bench/pipeline.py [--n 50]
@@ -34,6 +36,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.test import override_settings  # noqa: E402
 
 from accounts import services as account_services  # noqa: E402
 from generations import services, specs, storage  # noqa: E402
@@ -85,6 +88,32 @@ def bench_engine(repeats: int) -> float:
     return encode_ms
 
 
+def bench_signing(repeats: int) -> None:
+    """Prints encode with the PNG and WebP signed (C2PA) against encode with signing off."""
+    spec = specs.Spec(model="seedream-5.0-lite", prompt=PROMPT, seed=1234)
+    image = engine_for_model(spec.model).render(spec, lambda fraction, note: None).image.convert("RGB")
+    params = {
+        "task_id": "img_bench", "prompt": spec.prompt, "engine": "typeset", "seed": 1234, "width": 1024,
+        "height": 1024, "model": spec.model, "style": "auto", "aspect_ratio": "1:1", "deep_thinking": False,
+        "colors": [], "created_at": "2026-01-01T00:00:00+00:00",
+    }  # fmt: skip
+    storage.encode_all(image, params)  # the signer's first use loads the certificate
+    signed, unsigned = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        storage.encode_all(image, params)
+        signed.append(time.perf_counter() - start)
+        with override_settings(STUDIO_C2PA=False):
+            start = time.perf_counter()
+            storage.encode_all(image, params)
+            unsigned.append(time.perf_counter() - start)
+    signed_ms, unsigned_ms = median_ms(signed), median_ms(unsigned)
+    print(f"Content Credentials, 1024x1024, median of {repeats}:")
+    print(f"  sign + encode        {signed_ms:8.1f} ms   (PNG + WebP with C2PA manifests, XMP, thumbnail)")
+    print(f"  encode alone         {unsigned_ms:8.1f} ms   (the same with STUDIO_C2PA off: XMP only)")
+    print(f"  ratio                {signed_ms / unsigned_ms:8.2f} x   (goal <= 1.2x)")
+
+
 def bench_latency(n: int, encode_ms: float) -> None:
     call_command("migrate", verbosity=0)
     user = account_services.create_user(username=f"bench{time.time_ns()}", password=None, tier="enterprise")
@@ -133,6 +162,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     encode_ms = bench_engine(args.repeats)
+    bench_signing(max(args.repeats, 15))
     bench_latency(max(args.n, 50), encode_ms)
 
 

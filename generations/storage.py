@@ -15,7 +15,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import IO, Any
@@ -27,6 +27,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image, PngImagePlugin
 
+from generations import provenance
 from generations.models import Generation
 
 THUMBNAIL_SIZE = 384
@@ -78,38 +79,65 @@ def a1111_parameters(params: dict[str, Any]) -> str:
     return f"{params['prompt']}\nNegative prompt: {params.get('negative_prompt') or ''}\n{line}"
 
 
-def encode_png(image: Image.Image, params: dict[str, Any]) -> bytes:
+def marking_for(params: dict[str, Any], *, source_type: str | None = None) -> provenance.Marking:
+    """What the files say about how the image was made; the source type from the engine's
+    `neural` flag unless given. Parameters text only when `params` holds the prompt."""
+    return provenance.Marking(
+        source_type=source_type or provenance.source_type_for_engine(params["engine"]),
+        task_id=params.get("task_id", ""),
+        engine=params["engine"],
+        model=params["model"],
+        created_at=params.get("created_at", ""),
+        parameters=a1111_parameters(params) if "prompt" in params else "",
+    )
+
+
+def encode_png(image: Image.Image, params: dict[str, Any], marking: provenance.Marking | None = None) -> bytes:
+    """The PNG: A1111 `parameters` (when `params` holds the prompt), the `studio` JSON, XMP, C2PA."""
+    marking = marking or marking_for(params)
     info = PngImagePlugin.PngInfo()
-    info.add_text("parameters", a1111_parameters(params))
+    if marking.parameters:
+        info.add_text("parameters", marking.parameters)
     info.add_itxt("studio", json.dumps(params, sort_keys=True, separators=(",", ":")))
+    info.add_itxt("XML:com.adobe.xmp", provenance.xmp_packet(marking).decode())
     out = io.BytesIO()
     image.save(out, format="PNG", pnginfo=info, compress_level=PNG_COMPRESS_LEVEL)
-    return out.getvalue()
+    return provenance.sign(out.getvalue(), marking, media_type="image/png")
 
 
-def encode_webp(image: Image.Image, *, quality: int = 90) -> bytes:
+def encode_webp(image: Image.Image, *, quality: int = 90, marking: provenance.Marking | None = None) -> bytes:
+    """A WebP; with a `marking`, its XMP (with the parameters text) and a C2PA manifest."""
     out = io.BytesIO()
-    image.save(out, format="WEBP", quality=quality, method=WEBP_METHOD)
-    return out.getvalue()
+    xmp = provenance.xmp_packet(marking, with_parameters=True) if marking else b""
+    image.save(out, format="WEBP", quality=quality, method=WEBP_METHOD, xmp=xmp)
+    if marking is None:
+        return out.getvalue()
+    return provenance.sign(out.getvalue(), marking, media_type="image/webp")
 
 
-def encode_thumbnail(image: Image.Image) -> bytes:
+def encode_thumbnail(image: Image.Image, marking: provenance.Marking | None = None) -> bytes:
+    """The gallery's WebP thumbnail: derived, so it carries the source type in XMP but no manifest
+    and no parameters."""
     thumb = image.copy()
     thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
-    return encode_webp(thumb, quality=80)
+    out = io.BytesIO()
+    xmp = provenance.xmp_packet(marking) if marking else b""
+    thumb.save(out, format="WEBP", quality=80, method=WEBP_METHOD, xmp=xmp)
+    return out.getvalue()
 
 
-def encode_all(image: Image.Image, params: dict[str, Any]) -> dict[str, bytes]:
-    """PNG, WebP and thumbnail, encoded at once: Pillow releases the GIL while it encodes.
+def encode_all(image: Image.Image, params: dict[str, Any], *, source_type: str | None = None) -> dict[str, bytes]:
+    """PNG, WebP and thumbnail, encoded (and signed) at once: Pillow and c2pa release the GIL.
 
     Each encode works on its own copy, because `Image.save` writes encoder state onto the
     image it saves. All three finish before this returns; a failure raises as the serial
     order would (PNG's first, then WebP's, then the thumbnail's).
     """
+    marking = marking_for(params, source_type=source_type)
     jobs = {
-        "png": partial(encode_png, image.copy(), params),
-        "webp": partial(encode_webp, image.copy()),
-        "thumbnail": partial(encode_thumbnail, image),  # copies before it resizes
+        "png": partial(encode_png, image.copy(), params, marking),
+        "webp": partial(encode_webp, image.copy(), marking=marking),
+        "thumbnail": partial(encode_thumbnail, image, marking),  # copies before it resizes
     }
     pool = _encoders()
     futures = {kind: pool.submit(job) for kind, job in jobs.items()}
@@ -134,12 +162,16 @@ def file_name(generation: Generation, kind: str) -> str:
     return f"generations/{stamp}/{generation.public_id}{suffix}"
 
 
-def save_images(generation: Generation, image: Image.Image, params: dict[str, Any]) -> dict[str, Any]:
+def save_images(
+    generation: Generation, image: Image.Image, params: dict[str, Any], *, source_type: str | None = None
+) -> dict[str, Any]:
     """Write PNG, WebP and thumbnail; returns their storage names (and the PNG's size).
 
     Names derive from the public id, so a retried render overwrites rather than orphans.
+    `params` is what the files may say (`Generation.embedded_parameters`); `source_type`
+    the IPTC digital source type (`provenance.source_type`), else the engine's.
     """
-    blobs = encode_all(image, params)
+    blobs = encode_all(image, params, source_type=source_type)
     names: dict[str, Any] = {}
     for kind, data in blobs.items():
         name = file_name(generation, kind)
@@ -151,7 +183,12 @@ def save_images(generation: Generation, image: Image.Image, params: dict[str, An
 
 
 def delete_images(generation: Generation) -> None:
-    for name in (generation.image_png, generation.image_webp, generation.thumbnail):
+    delete_files([generation.image_png, generation.image_webp, generation.thumbnail])
+
+
+def delete_files(names: Iterable[str]) -> None:
+    """Delete each of `names` that exists (empty names are skipped)."""
+    for name in names:
         if name and default_storage.exists(name):
             default_storage.delete(name)
 

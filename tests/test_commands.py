@@ -88,3 +88,18 @@ def test_make_run_renders_and_delivers_webhooks_in_separate_workers():
     assert {"web", "sweeper"} <= set(procs)
     # One process per render slot: a SIGKILLed slot cannot wedge a sibling's pool lock.
     assert all(procs[name][procs[name].index("--pool") + 1] == "solo" for name in ("render-1", "render-2"))
+
+
+def test_contentcredentials_makes_the_development_certificate_on_first_start_and_says_so(tmp_path, capsys):
+    folder = tmp_path / "c2pa"
+    with override_settings(STUDIO_C2PA_DIR=folder, STUDIO_C2PA_CERT="", STUDIO_C2PA_KEY=""):
+        call_command("contentcredentials")
+    said = capsys.readouterr().out
+    assert "DEVELOPMENT certificate" in said and "For development only" in said
+    assert {p.name for p in folder.glob("*.pem")} == {"dev-ca.pem", "dev-cert.pem", "dev-key.pem"}
+
+
+def test_contentcredentials_says_signing_is_off_when_it_is(capsys):
+    with override_settings(STUDIO_C2PA=False):
+        call_command("contentcredentials")
+    assert "signing is off" in capsys.readouterr().out

@@ -9,7 +9,7 @@ from django.test import override_settings
 from PIL import Image
 
 from accounts import ledger
-from generations import services
+from generations import services, storage
 from generations.models import Generation
 from generations.worker import render as pipeline
 from generations.worker import transitions
@@ -101,7 +101,7 @@ def test_a_generation_canceled_mid_render_stays_canceled_and_refunded(make_user,
     real = transitions.record_progress
 
     def cancel_then_record(generation, fraction, note):
-        services.cancel(generation=generation)
+        services.cancel(user=generation.user, generation=generation)
         return real(generation, fraction, note)
 
     monkeypatch.setattr(transitions, "record_progress", cancel_then_record)
@@ -109,6 +109,44 @@ def test_a_generation_canceled_mid_render_stays_canceled_and_refunded(make_user,
     g.refresh_from_db()
     assert g.status == "canceled" and not g.image_png
     assert ledger.balance(user) == 50 == ledger.ledger_total(user)
+
+
+@fake_models()
+@pytest.mark.parametrize("how", ["canceled", "deleted"])
+def test_files_written_for_an_image_that_ended_meanwhile_are_not_left_behind(make_user, monkeypatch, how):
+    user = make_user()
+    g = services.submit(user=user, spec=spec()).generations[0]
+    real = storage.save_images
+    written: dict = {}
+
+    def save_then_end(generation, *args, **kwargs):
+        written.update(real(generation, *args, **kwargs))
+        if how == "canceled":  # lands after the files are stored, before the render completes
+            services.cancel(user=user, generation=generation)
+        else:
+            services.delete(user=user, generations=[generation])
+        return written
+
+    monkeypatch.setattr(storage, "save_images", save_then_end)
+    pipeline.render(g.pk)
+    assert written["png"] and written["webp"] and written["thumbnail"]
+    assert not any(default_storage.exists(written[kind]) for kind in ("png", "webp", "thumbnail"))
+
+
+@fake_models()
+def test_a_dropped_result_keeps_the_files_when_another_attempt_completed_under_the_same_names(make_user, monkeypatch):
+    user = make_user()
+    g = services.submit(user=user, spec=spec()).generations[0]
+    real = storage.save_images
+
+    def save_then_lose(generation, *args, **kwargs):
+        files = real(generation, *args, **kwargs)
+        Generation.objects.filter(pk=generation.pk).update(stage="completed", image_png=files["png"])
+        return files
+
+    monkeypatch.setattr(storage, "save_images", save_then_lose)
+    pipeline.render(g.pk)
+    assert default_storage.exists(Generation.objects.get(pk=g.pk).image_png)
 
 
 @pytest.mark.parametrize("ratio", ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2"])

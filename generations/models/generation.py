@@ -108,6 +108,10 @@ class Generation(models.Model):
         blank=True,
         help_text="Scheme and host of the request that submitted it: where its webhook's links point.",
     )
+    embed_parameters = models.BooleanField(
+        default=True,
+        help_text="Whether the files carry the prompt and parameters (the provenance marking is always there).",
+    )
 
     # Where it is.
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.QUEUED, db_index=True)
@@ -227,6 +231,7 @@ class Generation(models.Model):
             metadata=spec.metadata,
             webhook_url=spec.webhook_url or (batch.webhook_url if batch is not None else ""),
             public_base_url=links.to_record(public_base_url),
+            embed_parameters=user.embed_parameters if spec.embed_parameters is None else spec.embed_parameters,
             credits_charged=spec.price,
             created_at=now,
             enqueued_at=now,
@@ -245,6 +250,7 @@ class Generation(models.Model):
             seed=self.seed,
             metadata=self.metadata,
             webhook_url=self.webhook_url,
+            embed_parameters=self.embed_parameters,
         )
 
     def parameters(self) -> dict[str, Any]:
@@ -266,6 +272,15 @@ class Generation(models.Model):
             "metadata": self.metadata,
             "created_at": self.created_at.isoformat(),
         }
+
+    def embedded_parameters(self) -> dict[str, Any]:
+        """What the files may say: every parameter, or with `embed_parameters` off only facts that
+        say nothing of what was asked (no prompt, style description, colours or metadata)."""
+        params = self.parameters()
+        if self.embed_parameters:
+            return params
+        kept = ("task_id", "model", "engine", "aspect_ratio", "width", "height", "style_preset", "created_at")
+        return {**{key: params[key] for key in kept}, "embed_parameters": False}
 
 
 class Star(models.Model):

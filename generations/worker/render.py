@@ -10,7 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 
-from generations import storage
+from generations import provenance, storage
 from generations.engines import EngineError, engine_for_model
 from generations.models import Generation
 from generations.worker import transitions
@@ -86,8 +86,9 @@ def render(generation_id: int) -> None:
             raise EngineError(
                 f"engine returned {image.size[0]}x{image.size[1]}, not {generation.width}x{generation.height}"
             )
-        params = generation.parameters()
-        files = storage.save_images(generation, image, params)
+        text_composited = bool((result.plan.get("text_overlay") or {}).get("applied"))
+        source_type = provenance.source_type(neural=engine.neural, text_composited=text_composited)
+        files = storage.save_images(generation, image, generation.embedded_parameters(), source_type=source_type)
         info = {**result.info, "engine_label": engine.label}
         if not transitions.complete(generation, files=files, plan=result.plan, info=info, seconds=seconds):
             log.info(
@@ -95,6 +96,10 @@ def render(generation_id: int) -> None:
                 generation.public_id,
                 generation.attempts,
             )
+            if transitions.ended_without_files(generation):
+                # Canceled, failed or deleted while these were written: nothing will ever point at
+                # them. (Completed or rendering elsewhere: the same names are another attempt's.)
+                storage.delete_files(files[kind] for kind in storage.KINDS)
     except _Abandoned:
         log.info("generation %s was canceled or taken over during render", generation.public_id)
     except EngineError as exc:

@@ -87,6 +87,12 @@ def complete(generation: Generation, *, files: dict[str, str], plan: dict, info:
     return True
 
 
+def ended_without_files(generation: Generation) -> bool:
+    """Whether `generation` was canceled, failed or deleted: ended for good, pointing at no file."""
+    stage = Generation.objects.filter(pk=generation.pk).values_list("stage", flat=True).first()
+    return stage is None or stage in (Stage.CANCELED, Stage.FAILED)
+
+
 def requeue(generation: Generation, *, delay_seconds: float = 0) -> bool:
     """Give a claimed generation back to the queue (a transient engine fault), to run again
     after `delay_seconds`: a provider that is rate limiting or down gets a moment first."""
