@@ -30,7 +30,7 @@ case "${1:-web}" in
   web)
     # One node: migrate on start. Many web nodes: STUDIO_MIGRATE_ON_START=0 and run `migrate` once.
     if [ "${STUDIO_MIGRATE_ON_START:-1}" = 1 ]; then python manage.py migrate --noinput; fi
-    exec gunicorn studio.wsgi:application --bind "0.0.0.0:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --threads 4 --access-logfile - ;;
+    exec gunicorn studio.wsgi:application --bind "0.0.0.0:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --threads "${WEB_THREADS:-4}" --access-logfile - ;;
   worker)
     case "${QUEUES:-render}" in
       render) exec celery -A studio worker --queues render --pool solo --without-gossip --without-mingle --loglevel INFO ;;

@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 
 HOST = os.environ.get("STUDIO_HOST", "127.0.0.1")
 PORT = os.environ.get("STUDIO_PORT", "8000")
+# gunicorn's threads per web process. Each open event stream (GET /v1/…/events) holds one, and
+# the settings read the same variable to keep two of them free for other requests.
+WEB_THREADS = "8"
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 30.0
 HEALTHY_AFTER = 60.0
@@ -40,7 +43,7 @@ def commands() -> dict[str, list[str]]:
             python, "-m", "gunicorn", "studio.wsgi:application",
             "--bind", f"{HOST}:{PORT}",
             "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
-            "--threads", "4",
+            "--threads", os.environ.get("WEB_THREADS", WEB_THREADS),
             "--access-logfile", "-",
         ],
     }  # fmt: skip
@@ -130,6 +133,7 @@ class Supervisor:
 
 
 def main() -> int:
+    os.environ.setdefault("WEB_THREADS", WEB_THREADS)  # the web children's settings see what gunicorn was given
     supervisor = Supervisor([Child(name, command) for name, command in commands().items()])
     signal.signal(signal.SIGINT, supervisor.stop)
     signal.signal(signal.SIGTERM, supervisor.stop)

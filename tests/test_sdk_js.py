@@ -94,3 +94,43 @@ def test_the_documents_snippet_generates_and_waits_on_a_real_studio(account, api
     with Image.open(tmp_path / "wide.png") as image:
         assert (image.format, image.size) == ("PNG", (1360, 768))
     assert ledger.balance(acct.user) == 100 - 14
+
+
+STREAM_SCRIPT = """
+import { SeedanceClient } from '@seedance/sdk';
+
+const client = new SeedanceClient();
+const submitted = await client.images.generate({ model: 'seedream-5.0-lite', prompt: 'A red barn', wait: false });
+const events = [];
+for await (const event of client.images.stream(submitted.task_id)) events.push(event);
+const again = [];
+for await (const event of client.images.stream(submitted.task_id, { lastEventId: events.at(-1).id })) again.push(event);
+console.log(JSON.stringify({ taskId: submitted.task_id, events, again }));
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stream_follows_a_real_render_across_reconnections(account, api_url, settings, start_worker, tmp_path):
+    settings.STUDIO_MODELS = TYPESET
+    # Streams end every 0.3 s: the SDK reconnects with Last-Event-ID on the way to `completed`.
+    settings.STUDIO_EVENTS_POLL_SECONDS = 0.05
+    settings.STUDIO_EVENTS_MAX_SECONDS = 0.3
+    settings.STUDIO_EVENTS_RETRY_MS = 50
+    worker = start_worker(STUDIO_MODELS_JSON=json.dumps(TYPESET))
+    acct = account(credits=100)
+    package = tmp_path / "node_modules" / "@seedance" / "sdk"
+    package.parent.mkdir(parents=True)
+    package.symlink_to(SDK_JS, target_is_directory=True)
+    script = tmp_path / "stream.mjs"
+    script.write_text(STREAM_SCRIPT)
+    env = {**os.environ, "SEEDANCE_BASE_URL": api_url, "SEEDANCE_API_KEY": acct.key}
+    done = subprocess.run([node(), str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{done.stderr}\nworker log:\n{worker.log()}"
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+
+    events = out["events"]
+    assert events[-1]["event"] == "completed" and {e["event"] for e in events[:-1]} <= {"progress"}
+    ids = [int(e["id"]) for e in events]
+    assert ids == sorted(set(ids))
+    assert events[-1]["data"]["task_id"] == out["taskId"] and events[-1]["data"]["image_url"]
+    assert out["again"] == []  # 204 after the terminal event: the iterator just ends

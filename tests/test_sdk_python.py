@@ -295,3 +295,35 @@ def test_credits_and_models(account, typeset, sdk):
         "tier": "starter",
     }
     assert [m["id"] for m in client.models.list()["data"]] == [MODEL]
+
+
+# --- Progress as a stream, and cancelling a batch ----------------------------------------------
+
+
+def test_stream_follows_a_real_render_across_reconnections_to_completed(worker, account, sdk, settings):
+    # Streams end every 0.3 s, so the SDK reconnects with Last-Event-ID many times on the way.
+    settings.STUDIO_EVENTS_POLL_SECONDS = 0.05
+    settings.STUDIO_EVENTS_MAX_SECONDS = 0.3
+    settings.STUDIO_EVENTS_RETRY_MS = 50
+    client = sdk(account(credits=100).key)
+    task_id = client.images.generate(model=MODEL, prompt="A red barn", deep_thinking=True, wait=False)["task_id"]
+
+    events = list(client.images.stream(task_id))
+    assert events[-1].event == "completed", worker.log()
+    assert {e.event for e in events[:-1]} <= {"progress"}
+    ids = [int(e.id) for e in events]
+    assert ids == sorted(set(ids))  # each state once, in order, whatever the reconnections
+    assert events[-1].data["image_url"] and events[-1].data["task_id"] == task_id
+    assert list(client.images.stream(task_id, last_event_id=events[-1].id)) == []  # 204: nothing more
+
+
+def test_cancel_batch_cancels_the_unfinished_items_and_its_stream_says_canceled(account, typeset, sdk, settings):
+    settings.STUDIO_EVENTS_POLL_SECONDS = 0.05
+    client = sdk(account(credits=100).key)
+    submitted = client.images.batch_generate(generations=[{"model": MODEL, "prompt": "a"}] * 2, wait=False)
+    reply = client.images.cancel_batch(submitted["batch_id"])
+    assert reply["batch_id"] == submitted["batch_id"] and reply["counts"]["canceled"] == 2
+    with pytest.raises(ConflictError):
+        client.images.cancel_batch(submitted["batch_id"])  # nothing left to cancel
+    events = list(client.images.stream_batch(submitted["batch_id"]))
+    assert [e.event for e in events] == ["canceled"] and events[0].data["counts"]["canceled"] == 2

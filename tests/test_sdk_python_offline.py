@@ -204,3 +204,67 @@ def test_webhook_verifies_studios_standard_headers_during_a_rotation_and_refuses
             Webhook(new).verify(payload, bad)
     with pytest.raises(WebhookVerificationError):
         Webhook(webhook_signing.new_secret()).verify(body, headers)
+
+
+# --- Event streams and batch cancel on a loopback fake -----------------------------------------
+
+
+def sse_reply(*events: tuple[str, str, dict], retry: int | None = None, extra: str = "", **headers: str) -> Response:
+    """An event-stream body: `(id, name, data)` events, a `retry:` hint and keep-alives."""
+    body = f"retry: {retry}\n\n" if retry is not None else ""
+    for event_id, name, data in events:
+        body += f": keep-alive\n\nid: {event_id}\nevent: {name}\ndata: {json.dumps(data)}\n\n"
+    return Response(body + extra, headers=headers, content_type="text/event-stream")
+
+
+def test_stream_reconnects_with_last_event_id_until_the_terminal_event(httpserver, sleeps):
+    seen: list[Request] = []
+    replies = [
+        sse_reply(("5", "progress", {"progress": 0.2}), ("9", "progress", {"progress": 0.5}), retry=500),
+        sse_reply(("12", "progress", {"progress": 0.8})),  # the server's time is up: no terminal event
+        sse_reply(("20", "completed", {"status": "completed", "image_url": "u"}), ("21", "progress", {})),
+    ]
+    httpserver.expect_request("/v1/images/img_1/events").respond_with_handler(scripted(replies, seen))
+    with fake_client(httpserver) as client:
+        got = list(client.images.stream("img_1"))
+    assert [(e.id, e.event) for e in got] == [
+        ("5", "progress"),
+        ("9", "progress"),
+        ("12", "progress"),
+        ("20", "completed"),
+    ]
+    assert got[-1].data == {"status": "completed", "image_url": "u"} and got[-1].terminal
+    assert [r.headers.get("Last-Event-ID") for r in seen] == [None, "9", "12"]
+    assert {r.headers["Accept"] for r in seen} == {"text/event-stream"}
+    assert seen[0].headers["Authorization"] == "Bearer sk_fake"
+    assert sleeps == [0.5, 0.5]  # the server's retry hint, before each reconnection
+
+
+def test_a_dropped_stream_is_resumed_and_a_204_ends_the_iteration(httpserver, sleeps):
+    seen: list[Request] = []
+    cut = sse_reply(("3", "progress", {"progress": 0.1}), retry=200, extra="id: 4\nevent: progr")
+    cut.headers["Content-Length"] = str(len(cut.get_data()) + 500)  # the connection ends mid-event
+    replies = [cut, Response(status=204)]
+    httpserver.expect_request("/v1/images/batch/batch_1/events").respond_with_handler(scripted(replies, seen))
+    with fake_client(httpserver) as client:
+        got = list(client.images.stream_batch("batch_1", last_event_id="1"))
+    assert [e.id for e in got] == ["3"]
+    assert [r.headers.get("Last-Event-ID") for r in seen] == ["1", "3"]
+    assert sleeps == [0.5]  # a dropped connection backs off (0.5 s), longer than the retry hint (0.2 s)
+
+
+def test_a_stream_that_cannot_start_raises_the_envelopes_error(httpserver, sleeps):
+    httpserver.expect_request("/v1/images/img_x/events").respond_with_response(error_reply(404, "not_found"))
+    with fake_client(httpserver) as client, pytest.raises(seedance.NotFoundError):
+        next(client.images.stream("img_x"))
+
+
+def test_cancel_batch_posts_with_an_idempotency_key_and_returns_the_reply(httpserver, sleeps):
+    seen: list[Request] = []
+    reply = {"batch_id": "batch_1", "status": "completed", "canceled": 2, "credits_refunded": 14}
+    handler = scripted([ok(reply)], seen)
+    httpserver.expect_request("/v1/images/batch/batch_1/cancel", method="POST").respond_with_handler(handler)
+    with fake_client(httpserver) as client:
+        assert client.images.cancel_batch("batch_1") == reply
+        client.images.cancel_batch("batch_1", idempotency_key="mine")
+    assert len(seen[0].headers["Idempotency-Key"]) == 36 and seen[1].headers["Idempotency-Key"] == "mine"

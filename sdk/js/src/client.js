@@ -15,6 +15,8 @@ export const DEFAULT_BASE_URL = 'https://api.seedance.it.com/v1';
 const RETRY_STATUSES = new Set([500, 502, 503, 504]);
 const FIRST_POLL_MS = 250;
 const ENDED = new Set(['failed', 'canceled']);
+const TERMINAL = new Set(['completed', 'failed', 'canceled']);
+const DEFAULT_RETRY_MS = 1000;
 // Options that steer the SDK and are never sent to the API.
 const CALL_OPTIONS = ['wait', 'timeout', 'pollInterval', 'idempotencyKey'];
 
@@ -77,6 +79,16 @@ class Images {
     return task;
   }
 
+  /**
+   * The image's progress as it happens (`GET /images/{taskId}/events`, server-sent events): an async
+   * iterator of `{event, id, data}`: `progress` (data as `get` returns it), then `completed`,
+   * `failed` or `canceled`, after which it ends. Reconnects with Last-Event-ID when the connection
+   * drops or the server ends a long stream, so each event comes once.
+   */
+  stream(taskId, { lastEventId } = {}) {
+    return this._c._events(`/images/${encodeURIComponent(taskId)}/events`, { lastEventId });
+  }
+
   /** Cancel an unfinished image (refunded). A finished one throws ConflictError. */
   cancel(taskId, { idempotencyKey } = {}) {
     return this._c._request('POST', `/images/${encodeURIComponent(taskId)}/cancel`, { idempotencyKey });
@@ -115,6 +127,16 @@ class Images {
   /** `GET /images/batch/{batchId}`. */
   getBatch(batchId) {
     return this._c._request('GET', `/images/batch/${encodeURIComponent(batchId)}`);
+  }
+
+  /** The batch's progress as server-sent events (`progress`, then `completed` or `canceled`); as `stream`. */
+  streamBatch(batchId, { lastEventId } = {}) {
+    return this._c._events(`/images/batch/${encodeURIComponent(batchId)}/events`, { lastEventId });
+  }
+
+  /** Cancel every unfinished item of a batch (each refunded); ConflictError when nothing was left. */
+  cancelBatch(batchId, { idempotencyKey } = {}) {
+    return this._c._request('POST', `/images/batch/${encodeURIComponent(batchId)}/cancel`, { idempotencyKey });
   }
 
   /** Poll until the batch is `completed` and return its status. */
@@ -182,12 +204,12 @@ export class SeedanceClient {
     return response.json();
   }
 
-  async _send(method, url, { headers = {}, body } = {}) {
+  async _send(method, url, { headers = {}, body, signal } = {}) {
     const init = { method, headers: { 'User-Agent': `seedance-js/${VERSION}`, ...headers }, body };
     for (let attempt = 0; ; attempt++) {
       let response;
       try {
-        response = await this._fetch(url, { ...init, signal: AbortSignal.timeout(this.timeout) });
+        response = await this._fetch(url, { ...init, signal: signal ?? AbortSignal.timeout(this.timeout) });
       } catch (cause) {
         if (attempt >= this.maxRetries) {
           const error = new APIConnectionError(`Could not reach ${url}: ${cause.message}`, { code: 'connection_error' });
@@ -201,6 +223,67 @@ export class SeedanceClient {
       const error = await errorFromResponse(response);
       const delay = retryDelayMs(error, attempt);
       if (delay == null || attempt >= this.maxRetries) throw error;
+      await this._sleep(delay);
+    }
+  }
+
+  /**
+   * Every event of the stream at `path` until its terminal one. A stream the server ends is reopened
+   * after its `retry:` hint; a dropped (or, for `timeout` ms, silent) connection too, with backoff, at
+   * most `maxRetries` times in a row without an event. A 204 (terminal event already seen) just ends.
+   */
+  async *_events(path, { lastEventId } = {}) {
+    let last = lastEventId;
+    let delay = DEFAULT_RETRY_MS;
+    let failures = 0;
+    for (;;) {
+      const headers = { Authorization: `Bearer ${this.apiKey}`, Accept: 'text/event-stream' };
+      if (last != null) headers['Last-Event-ID'] = String(last);
+      const controller = new AbortController();
+      let timer;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => controller.abort(new Error(`no data for ${this.timeout} ms`)), this.timeout);
+      };
+      try {
+        arm();
+        const response = await this._send('GET', `${this.baseUrl}${path}`, { headers, signal: controller.signal });
+        if (response.status === 204) return;
+        const parser = new EventParser();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        try {
+          for await (const chunk of response.body) {
+            arm();
+            buffer += decoder.decode(chunk, { stream: true });
+            const lines = buffer.split(/\r\n|\r|\n/);
+            buffer = lines.pop();
+            for (const line of lines) {
+              const event = parser.feed(line);
+              if (parser.retry != null) delay = parser.retry;
+              if (!event) continue;
+              failures = 0;
+              if (event.id != null) last = event.id;
+              yield event;
+              if (TERMINAL.has(event.event)) return;
+            }
+          }
+        } catch (cause) {
+          failures += 1;
+          if (failures > this.maxRetries) {
+            const error = new APIConnectionError(`The event stream ${path} kept dropping: ${cause.message}`, {
+              code: 'connection_error',
+            });
+            error.cause = cause;
+            throw error;
+          }
+          await this._sleep(Math.max(delay, backoff(failures - 1)));
+          continue;
+        }
+      } finally {
+        clearTimeout(timer);
+        controller.abort();
+      }
       await this._sleep(delay);
     }
   }
@@ -220,5 +303,46 @@ export class SeedanceClient {
       await this._sleep(Math.min(delay, left));
       delay = Math.min(delay * 2, ceiling);
     }
+  }
+}
+
+/** The event-stream format, a line at a time: comments ignored, `retry:` remembered. */
+export class EventParser {
+  constructor() {
+    this.retry = null;
+    this._name = '';
+    this._data = [];
+    this._id = null;
+  }
+
+  /** The event `line` completes (a blank line after data) as `{event, id, data}`, else null. */
+  feed(line) {
+    if (line === '') {
+      if (this._data.length === 0) {
+        this._name = '';
+        return null;
+      }
+      const raw = this._data.join('\n');
+      let data;
+      try {
+        data = JSON.parse(raw);
+      } catch {
+        data = raw;
+      }
+      const event = { event: this._name || 'message', id: this._id, data };
+      this._name = '';
+      this._data = [];
+      return event;
+    }
+    if (line.startsWith(':')) return null;
+    const colon = line.indexOf(':');
+    const name = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (name === 'event') this._name = value;
+    else if (name === 'data') this._data.push(value);
+    else if (name === 'id' && !value.includes('\0')) this._id = value;
+    else if (name === 'retry' && /^\d+$/.test(value)) this.retry = Number(value);
+    return null;
   }
 }

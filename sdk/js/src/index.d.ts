@@ -130,6 +130,18 @@ export interface BatchStatus {
   [field: string]: unknown;
 }
 
+/** One server-sent event of `images.stream` / `images.streamBatch`. */
+export interface StreamEvent<T> {
+  event: 'progress' | 'completed' | 'failed' | 'canceled' | string;
+  id: string | null;
+  data: T;
+}
+
+export interface StreamOptions {
+  /** Resume after this event id (the `id` of an event seen earlier). */
+  lastEventId?: string;
+}
+
 export interface Images {
   generate(options: GenerateOptions & { wait: false }): Promise<Submitted>;
   generate(options: GenerateOptions): Promise<Image>;
@@ -142,6 +154,12 @@ export interface Images {
   batchGenerate(options: BatchOptions): Promise<BatchStatus>;
   getBatch(batchId: string): Promise<BatchStatus>;
   waitBatch(batchId: string, options?: WaitOptions): Promise<BatchStatus>;
+  stream(taskId: string, options?: StreamOptions): AsyncGenerator<StreamEvent<Image>, void, undefined>;
+  streamBatch(batchId: string, options?: StreamOptions): AsyncGenerator<StreamEvent<BatchStatus>, void, undefined>;
+  cancelBatch(
+    batchId: string,
+    options?: { idempotencyKey?: string },
+  ): Promise<BatchStatus & { canceled: number; credits_refunded: number; credits_remaining: number }>;
 }
 
 export interface Credits {

@@ -3,7 +3,8 @@ import http from 'node:http';
 
 /**
  * Start a server that answers each request with `route(request)` -> {status, headers, json|body}.
- * `request` is {method, path, query, headers, body (parsed JSON or null)}.
+ * `request` is {method, path, query, headers, body (parsed JSON or null)}; `cut: true` drops the
+ * connection after the body instead of ending the reply.
  */
 export async function startFakeServer(route) {
   const requests = [];
@@ -29,6 +30,11 @@ export async function startFakeServer(route) {
         headers['content-type'] = 'application/json';
       }
       res.writeHead(reply.status || 200, headers);
+      if (reply.cut) {
+        // The connection drops after `payload`: a stream cut mid-way.
+        res.write(payload, () => res.socket.destroy());
+        return;
+      }
       res.end(payload);
     });
   });

@@ -1,5 +1,6 @@
 """Python client for the Seedream 5.0 Lite image generation API: `SeedanceClient(api_key=...)`."""
 
+from seedance._stream import Event
 from seedance._transport import DEFAULT_BASE_URL, VERSION
 from seedance.client import SeedanceClient
 from seedance.errors import (
@@ -26,6 +27,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "ConflictError",
+    "Event",
     "GenerationFailedError",
     "InsufficientCreditsError",
     "InvalidRequestError",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -82,12 +84,28 @@ class Transport:
         idempotency_key: str | None = None,
     ) -> Any:
         """Call the API at `path` (relative to the base URL) and return the decoded JSON reply."""
-        headers = {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}
+        headers = self._auth({"Accept": "application/json"})
         if method.upper() == "POST":
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         query = {k: v for k, v in (params or {}).items() if v is not None}
         response = self.send(method, f"{self.base_url}/{path.lstrip('/')}", headers=headers, json=json, params=query)
         return response.json()
+
+    def _auth(self, headers: dict[str, str]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}", **headers}
+
+    @contextmanager
+    def stream(self, method: str, path: str, *, headers: dict[str, str] | None = None) -> Iterator[httpx.Response]:
+        """A 2xx response at `path` whose body is read as it arrives (closed on leaving the block).
+
+        Opening it is retried as `send` retries; reading it is the caller's business.
+        """
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        response = self.send(method, url, headers=self._auth(headers or {}), stream=True)
+        try:
+            yield response
+        finally:
+            response.close()
 
     def send(
         self,
@@ -97,13 +115,18 @@ class Transport:
         headers: dict[str, str] | None = None,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
-        """Send with retries; return a 2xx response or raise the typed error."""
+        """Send with retries; return a 2xx response or raise the typed error.
+
+        With `stream=True` the body of a 2xx response is left unread (the caller closes it).
+        """
         all_headers = {"User-Agent": self._user_agent, **(headers or {})}
         attempt = 0
         while True:
             try:
-                response = self._http.request(method, url, headers=all_headers, json=json, params=params)
+                request = self._http.build_request(method, url, headers=all_headers, json=json, params=params)
+                response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 if attempt >= self.max_retries:
                     raise APIConnectionError(f"Could not reach {url}: {exc}", code="connection_error") from exc
@@ -112,6 +135,9 @@ class Transport:
                 continue
             if response.is_success:
                 return response
+            if stream:
+                response.read()
+                response.close()
             error = error_from_response(response)
             delay = _retry_delay(error, attempt)
             if delay is None or attempt >= self.max_retries:

@@ -1,12 +1,13 @@
-"""`client.images`: submit, wait, read, list, cancel; batches."""
+"""`client.images`: submit, wait, stream, read, list, cancel; batches."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from seedance import _transport
+from seedance._stream import Event, follow
 from seedance._transport import Transport
 from seedance.errors import GenerationFailedError, WaitTimeoutError
 
@@ -84,6 +85,16 @@ class Images:
             raise GenerationFailedError(task)
         return task
 
+    def stream(self, task_id: str, *, last_event_id: str | None = None) -> Iterator[Event]:
+        """The image's progress as it happens (`GET /images/{task_id}/events`, Studio's server-sent events).
+
+        Yields `Event`s: `progress` (`data` is what `get` would return), then one terminal event,
+        `completed`, `failed` or `canceled`, after which the iteration ends. Reconnects with
+        Last-Event-ID when the connection drops or the server ends a long stream, so each event
+        comes once. Pass `last_event_id` to resume from an event seen earlier.
+        """
+        return follow(self._t, f"/images/{task_id}/events", last_event_id=last_event_id)
+
     def cancel(self, task_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """Cancel an unfinished image; it is refunded. A finished one raises ConflictError."""
         return self._t.request("POST", f"/images/{task_id}/cancel", idempotency_key=idempotency_key)
@@ -115,7 +126,7 @@ class Images:
     def batch_generate(
         self,
         *,
-        generations: list[dict[str, Any]],
+        generations: Sequence[dict[str, Any]],
         webhook_url: str | None = None,
         team: str | None = None,
         wait: bool = True,
@@ -138,6 +149,18 @@ class Images:
     def get_batch(self, batch_id: str) -> dict[str, Any]:
         """`GET /images/batch/{batch_id}`."""
         return self._t.request("GET", f"/images/batch/{batch_id}")
+
+    def stream_batch(self, batch_id: str, *, last_event_id: str | None = None) -> Iterator[Event]:
+        """The batch's progress as it happens (`GET /images/batch/{batch_id}/events`): `progress`
+        events whose `data` is what `get_batch` would return, then `completed` (or `canceled`
+        when items were canceled), after which the iteration ends. Reconnects as `stream` does."""
+        return follow(self._t, f"/images/batch/{batch_id}/events", last_event_id=last_event_id)
+
+    def cancel_batch(self, batch_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Cancel every unfinished item of a batch (`POST /images/batch/{batch_id}/cancel`); each is
+        refunded. Returns the reply (the batch's status with what was canceled). ConflictError when
+        nothing was left to cancel."""
+        return self._t.request("POST", f"/images/batch/{batch_id}/cancel", idempotency_key=idempotency_key)
 
     def wait_batch(
         self, batch_id: str, *, timeout: float | None = None, poll_interval: float | None = None
