@@ -106,6 +106,8 @@ class Spec:
     metadata: dict[str, Any] = field(default_factory=dict)
     webhook_url: str = ""
     negative_prompt: str = ""
+    # Whether the files carry the prompt and parameters; None: the user's setting decides.
+    embed_parameters: bool | None = None
 
     @property
     def width(self) -> int:
@@ -188,11 +190,17 @@ def _clean_prompt(value: Any) -> str:
 # Engines that letter quoted text themselves, and the function that lists the characters
 # of a prompt's quotes they cannot draw. Named, not imported: engines import this module.
 LETTERING_CHECKS = {"typeset": "generations.engines.typeset.prompt.undrawable_quoted_text"}
+# Whether a catalog entry has exact text on (its quotes lettered by the typeset planner onto
+# the model's picture): such a model refuses what typeset cannot draw, too.
+EXACT_TEXT_RULE = "generations.engines.overlay.exact_text_on"
 
 
 def _check_drawable(model: str, prompt: str) -> str:
     """Refuse quoted text that the model's engine has no font for (before anything is charged)."""
-    check = LETTERING_CHECKS.get(model_catalog()[model]["engine"])
+    entry = model_catalog()[model]
+    check = LETTERING_CHECKS.get(entry["engine"])
+    if check is None and import_string(EXACT_TEXT_RULE)(entry):
+        check = LETTERING_CHECKS["typeset"]
     missing: list[str] = import_string(check)(prompt) if check else []
     if missing:
         names = ", ".join(f'"{ch}" (U+{ord(ch):04X} {unicodedata.name(ch, "unnamed")})' for ch in missing)
@@ -274,6 +282,14 @@ def _clean_bool(value: Any, name: str) -> bool:
     return value
 
 
+def _clean_embed_parameters(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise SpecError("invalid_request", "embed_parameters", "embed_parameters must be true or false.")
+    return value
+
+
 def _clean_seed(value: Any) -> int | None:
     if value is None:
         return None
@@ -301,8 +317,12 @@ def clean_webhook_url(value: Any) -> str:
         return ""
     if not isinstance(value, str) or len(value) > WEBHOOK_URL_MAX_LENGTH:
         raise SpecError("invalid_webhook_url", "webhook_url", "webhook_url must be an http or https URL.")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:  # urlsplit raises ValueError for an unclosed "[", and .port for a port that is no port
+        parts = urlsplit(value)
+        port_is_a_number = parts.port is None or parts.port >= 0
+    except ValueError:
+        port_is_a_number = False
+    if not port_is_a_number or parts.scheme not in ("http", "https") or not parts.hostname:
         raise SpecError("invalid_webhook_url", "webhook_url", "webhook_url must be an absolute http or https URL.")
     return value
 
@@ -328,4 +348,5 @@ def build_spec(data: Mapping[str, Any], *, require_model: bool = True) -> Spec:
         metadata=_clean_metadata(data.get("metadata")),
         webhook_url=clean_webhook_url(data.get("webhook_url")),
         negative_prompt=_clean_negative_prompt(data.get("negative_prompt")),
+        embed_parameters=_clean_embed_parameters(data.get("embed_parameters")),
     )

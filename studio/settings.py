@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from studio import production, s3
 from studio.env import env_bool, env_float, env_int, env_list, env_str
@@ -232,6 +233,20 @@ STORAGES = {
 # Tests run without collectstatic: let whitenoise serve from finders.
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 
+# --- Content Credentials (generations/provenance.py) -----------------------------------
+# Every PNG and WebP carries the IPTC digital source type in XMP (always) and a C2PA
+# manifest signed with this certificate chain (PEM, leaf first) and key (PEM). Unset: a
+# development CA and certificate made on first use in STUDIO_C2PA_DIR, for development only.
+STUDIO_C2PA = env_bool("STUDIO_C2PA", True)
+STUDIO_C2PA_CERT = env_str("STUDIO_C2PA_CERT")
+STUDIO_C2PA_KEY = env_str("STUDIO_C2PA_KEY")
+STUDIO_C2PA_DIR = Path(env_str("STUDIO_C2PA_DIR", str(VAR_DIR / "c2pa")))
+# CA certificates (PEM) the image page trusts when it checks a file's credentials; unset,
+# the development CA when the development certificate signs.
+STUDIO_C2PA_TRUST_ANCHORS = env_str("STUDIO_C2PA_TRUST_ANCHORS")
+if bool(STUDIO_C2PA_CERT) != bool(STUDIO_C2PA_KEY):
+    raise ImproperlyConfigured("Set both STUDIO_C2PA_CERT and STUDIO_C2PA_KEY (PEM paths), or neither.")
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 BROKER_DIR = Path(env_str("STUDIO_BROKER_DIR", str(VAR_DIR / "broker")))
@@ -280,6 +295,10 @@ STUDIO_ENGINES = {
 }
 # Public model id -> engine and its options. STUDIO_MODELS_JSON replaces the catalog,
 # e.g. '{"seedream-5.0-lite": {"engine": "ark", "options": {"api_key": "..."}}}'.
+# Any entry's options may set "exact_text": true|false: the prompt's quoted text lettered
+# exactly onto the model's picture (generations/engines/overlay.py). Unset, it is on for
+# diffusers and for openai models other than gpt-image-* (they cannot spell), off for ark
+# (Seedream spells well) and other engines; never for typeset, which letters text itself.
 STUDIO_MODELS = json.loads(env_str("STUDIO_MODELS_JSON", "") or "null") or {
     "seedream-5.0-lite": {"engine": "typeset", "options": {}},
 }
@@ -301,6 +320,18 @@ STUDIO_RENDER_STALE_SECONDS = env_float("STUDIO_RENDER_STALE_SECONDS", 3 * STUDI
 STUDIO_WORKER_BEAT_SECONDS = env_float("STUDIO_WORKER_BEAT_SECONDS", 2.0)
 STUDIO_WORKER_STALE_SECONDS = env_float("STUDIO_WORKER_STALE_SECONDS", 5 * STUDIO_WORKER_BEAT_SECONDS)
 STUDIO_PROGRESS_MIN_INTERVAL = env_float("STUDIO_PROGRESS_MIN_INTERVAL", 0.25)
+# Progress as a stream (GET /v1/images/{id}/events): how often a stream re-reads its row, the
+# keep-alive comment's interval, and how long one stream lasts before the client reconnects
+# with Last-Event-ID. A stream holds a web server thread, so each process serves at most
+# EVENTS_MAX_STREAMS at once (429 `too_many_streams` beyond): by default all but two of its
+# WEB_THREADS (gunicorn's --threads, set from the same variable by `make run` and the
+# Procfile), so other requests always find a free thread.
+STUDIO_EVENTS_POLL_SECONDS = env_float("STUDIO_EVENTS_POLL_SECONDS", 0.25)
+STUDIO_EVENTS_KEEPALIVE_SECONDS = env_float("STUDIO_EVENTS_KEEPALIVE_SECONDS", 15.0)
+STUDIO_EVENTS_MAX_SECONDS = env_float("STUDIO_EVENTS_MAX_SECONDS", 300.0)
+STUDIO_EVENTS_RETRY_MS = env_int("STUDIO_EVENTS_RETRY_MS", 1000)
+WEB_THREADS = env_int("WEB_THREADS", 4)  # what the Procfile and the Dockerfile give gunicorn by default
+STUDIO_EVENTS_MAX_STREAMS = env_int("STUDIO_EVENTS_MAX_STREAMS", 0 if WEB_THREADS < 2 else max(1, WEB_THREADS - 2))
 STUDIO_WEBHOOK_ALLOW_PRIVATE = env_bool("STUDIO_WEBHOOK_ALLOW_PRIVATE", False)
 STUDIO_WEBHOOK_TIMEOUT_SECONDS = env_float("STUDIO_WEBHOOK_TIMEOUT_SECONDS", 10.0)
 # Seconds before each delivery attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h

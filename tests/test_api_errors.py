@@ -140,3 +140,14 @@ def test_every_error_from_an_authenticated_call_carries_the_rate_limit_headers(a
         assert response.headers["X-RateLimit-Limit"] == str(limit)
         assert int(response.headers["X-RateLimit-Remaining"]) < limit
         assert int(response.headers["X-RateLimit-Reset"]) > 0
+
+
+@pytest.mark.parametrize("url", ["http://[", "https://[::1", "http://example.com:99999/hook", "http://example.com:x/"])
+def test_a_webhook_url_that_does_not_parse_is_400_not_500(account, url):
+    """Schemathesis sent `http://[` as a batch's webhook_url: urlsplit's ValueError was a 500."""
+    acct = account()
+    one = acct.http.post("/images/generate", json={"model": MODEL, "prompt": "x", "webhook_url": url})
+    assert_error(one, 400, "invalid_webhook_url")
+    batch = acct.http.post("/images/batch", json={"generations": [{"model": MODEL, "prompt": "x"}], "webhook_url": url})
+    assert_error(batch, 400, "invalid_webhook_url")
+    assert not Generation.objects.filter(user=acct.user).exists()

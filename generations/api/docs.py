@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from ninja import NinjaAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from accounts import ratelimit
 from accounts.tiers import LIMITS
@@ -78,6 +78,9 @@ the studio under Settings > API Keys, or with `manage.py createapikey`). This pa
 **Asynchronous.** `POST /v1/images/generate` answers at once with a `task_id`; poll
 `GET /v1/images/{{task_id}}` until `status` is `completed` (or `failed` / `canceled`), or take
 the webhook. Image links are absolute, signed, and valid for 24 hours.
+Or hold one request open: `GET /v1/images/{{task_id}}/events` (and `…/batch/{{batch_id}}/events`)
+sends the same bodies as server-sent events (`progress`, then `completed`, `failed` or
+`canceled`), resumable with `Last-Event-ID`.
 
 **Errors.** Every error, whatever the cause, has the body
 `{{"error": {{"code": "…", "message": "…", "status": 400}}}}` and the same HTTP status.
@@ -191,6 +194,56 @@ def documented(
     return {"response": response, "openapi_extra": extra}
 
 
+LAST_EVENT_ID_HEADER = {
+    "name": "Last-Event-ID",
+    "in": "header",
+    "required": False,
+    "description": "The `id:` of the last event received (EventSource sends it when it reconnects): only newer "
+    "states are sent.",
+    "schema": {"type": "string", "pattern": "^[0-9]{1,30}$"},
+}
+
+
+def sse_event(names: tuple[str, ...], data: Any) -> dict[str, Any]:
+    """One server-sent event, as SSE clients (and OpenAPI 3.2's `itemSchema`) read it: its `event`
+    name, its `id` and its `data`, a JSON document of the `data` model (a pydantic type)."""
+    if isinstance(data, type) and issubclass(data, BaseModel):
+        body = {"$ref": f"#/components/schemas/{data.__name__}"}
+    else:  # a union such as schemas.Image: its members are components already
+        body = TypeAdapter(data).json_schema(ref_template="#/components/schemas/{model}")
+        body.pop("$defs", None)
+    return {
+        "type": "object",
+        "properties": {
+            "event": {"type": "string", "enum": list(names)},
+            "id": {"type": "string", "pattern": "^[0-9]+$"},
+            "retry": {"type": "integer", "minimum": 0},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": body},
+        },
+        "required": ["event", "id", "data"],
+    }
+
+
+def streamed(what: str, *codes: str, events: tuple[str, ...] = (), data: Any = None) -> dict[str, Any]:
+    """`documented` for a server-sent events endpoint: its 200 is `text/event-stream`, and 204
+    means that the stream's terminal event was already delivered (per Last-Event-ID).
+
+    The 200's schema describes each event (`events` are their names, `data` the model of their
+    JSON), which is how OpenAPI 3.1 tools such as Schemathesis read a `text/event-stream` schema."""
+    spec = documented(None, *codes, "invalid_last_event_id", "too_many_streams", parameters=[LAST_EVENT_ID_HEADER])
+    del spec["response"][200]
+    responses = spec["openapi_extra"]["responses"]
+    event = sse_event(events, data) if data is not None else {"type": "object"}
+    responses[200] = {
+        "description": f"Server-sent events. {what} Every event has an `id:` that only grows; `: keep-alive` "
+        "comments come between events; the stream ends after its terminal event, or after a few minutes "
+        "(reconnect with Last-Event-ID). It starts with a `retry:` hint in milliseconds.",
+        "content": {"text/event-stream": {"schema": event}},
+    }
+    responses[204] = {"description": "No Content: Last-Event-ID is the stream's terminal event, or later."}
+    return spec
+
+
 class StudioOpenAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document also carries request bodies and reply headers."""
 
@@ -219,4 +272,30 @@ class StudioOpenAPI(NinjaAPI):
                         reply["headers"]["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
                     if int(status) == 200 and any(p["name"] == "Idempotency-Key" for p in operation["parameters"]):
                         reply["headers"]["Idempotent-Replayed"] = {"$ref": "#/components/headers/Idempotent-Replayed"}
+        _add_links(schema)
         return schema
+
+
+# Where the id in a submission's reply is used next, as OpenAPI links: for readers of the document,
+# and for Schemathesis' stateful phase, which follows them (tests/test_fuzz_api.py).
+LINKS: dict[str, dict[str, tuple[str, str]]] = {
+    "generateImage": {
+        target: ("task_id", "$response.body#/task_id") for target in ("getImage", "cancelImage", "streamImage")
+    },
+    "generateBatch": {
+        **{target: ("batch_id", "$response.body#/batch_id") for target in ("getBatch", "cancelBatch", "streamBatch")},
+        "getImage": ("task_id", "$response.body#/task_ids/0"),
+    },
+}
+
+
+def _add_links(schema: dict[str, Any]) -> None:
+    operations = {op.get("operationId"): op for ops in schema["paths"].values() for op in ops.values()}
+    for source, targets in LINKS.items():
+        if source not in operations:
+            continue
+        operations[source]["responses"][200]["links"] = {
+            target: {"operationId": target, "parameters": {name: value}}
+            for target, (name, value) in targets.items()
+            if target in operations
+        }

@@ -10,24 +10,21 @@ generates `/v1/openapi.json` from them, so the document matches what is sent).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
-from django.db import transaction
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.urls import URLPattern, re_path
 
-from accounts import ratelimit, teams
-from accounts.auth import ApiKeyAuth
-from accounts.models import ApiKey, Team
+from accounts import teams
 from accounts.typing import ApiRequest
-from generations import links, selectors, services, specs
-from generations.api import idempotency, shapes
-from generations.api.docs import DESCRIPTION, StudioOpenAPI, documented, list_parameters
-from generations.api.errors import JSON, ApiError, door, install, not_found, to_api_error
+from generations import selectors, services, specs
+from generations.api import events, shapes
+from generations.api.docs import DESCRIPTION, StudioOpenAPI, documented, list_parameters, streamed
+from generations.api.errors import ApiError, door, install, not_found
+from generations.api.requests import POLLING_AUTH, BearerAuth, base_url, json_object, once, team_of
 from generations.api.schemas import (
     BatchAccepted,
+    BatchCanceled,
     BatchRequest,
     BatchStatus,
     CancelResult,
@@ -44,33 +41,6 @@ LIST_DEFAULT_LIMIT = 20
 LIST_MAX_LIMIT = 100
 
 
-class BearerAuth(ApiKeyAuth):
-    """The Bearer key, then the account's per-minute allowance (counted for every call).
-
-    `scope` says which allowance: the tier's requests per minute, or the larger one for
-    status polls (`ratelimit.POLLING`). Both are this one class, so OpenAPI shows one scheme.
-    """
-
-    def __init__(self, scope: str = ratelimit.REQUESTS) -> None:
-        super().__init__()
-        self.scope = scope
-
-    def authenticate(self, request: HttpRequest, token: str) -> ApiKey:
-        key = super().authenticate(request, token)
-        # The window is kept on the request so that `door` puts the X-RateLimit-* headers on any reply.
-        # Ninja authenticates the very request object that the endpoint then gets.
-        api_request = cast(ApiRequest, request)
-        try:
-            api_request.rate_window = ratelimit.check(key.user, self.scope)
-        except ratelimit.RateLimitExceeded as exc:
-            api_request.rate_window = exc.window
-            raise
-        return key
-
-
-# Status polls count against their own, larger allowance (see accounts.ratelimit.POLLING).
-POLLING_AUTH = BearerAuth(scope=ratelimit.POLLING)
-
 api = StudioOpenAPI(
     title="Studio API",
     version="1",
@@ -81,71 +51,6 @@ api = StudioOpenAPI(
     openapi_extra={"tags": [{"name": "images"}, {"name": "batches"}, {"name": "account"}, {"name": "models"}]},
 )
 install(api)
-
-
-# --- Request helpers ---------------------------------------------------------------------
-
-
-def _no_constants(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def _json_object(request: HttpRequest) -> dict[str, Any]:
-    """The body as a JSON object, whatever the Content-Type said. Strict JSON: no NaN or Infinity."""
-    try:
-        body = json.loads(request.body or b"", parse_constant=_no_constants)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ApiError("invalid_json", f"The request body is not valid JSON: {exc}.") from exc
-    if not isinstance(body, dict):
-        raise ApiError("invalid_request", "The request body must be a JSON object.")
-    return body
-
-
-def _team(request: ApiRequest, raw: Any) -> Team | None:
-    """The team named by a request's `team` (a body field or query parameter), or None for personal."""
-    if raw is None or raw == "":
-        return None
-    if not isinstance(raw, str):
-        raise ApiError("invalid_request", "team must be a team id string such as 'team_1a2b3c4d5e6f7a8b'.")
-    try:
-        return teams.workspace_for(request.auth.user, raw).team
-    except Http404 as exc:
-        raise ApiError("team_not_found", f"team {raw!r} is not a team you belong to.") from exc
-
-
-def _base_url(request: HttpRequest) -> str:
-    """Where this reply's links start; a submission records it for its webhook's links."""
-    return links.request_base_url(request)
-
-
-def _once(request: ApiRequest, endpoint: str, body: dict[str, Any], work: Callable[[], dict[str, Any]]) -> Any:
-    """Run `work` once per Idempotency-Key (when one is sent); replay the first reply."""
-    raw_key = request.headers.get("Idempotency-Key")
-    if raw_key is None:
-        return work()
-    key = idempotency.clean_key(raw_key)
-    claimed = idempotency.claim(
-        user=request.auth.user, key=key, endpoint=endpoint, request_hash=idempotency.fingerprint(body)
-    )
-    if isinstance(claimed, idempotency.Replay):
-        response = JsonResponse(claimed.body, status=claimed.status, content_type=JSON)
-        response["Idempotent-Replayed"] = "true"
-        return response
-    try:
-        with transaction.atomic():  # the work and its stored reply commit together
-            payload = work()
-            claimed.save(200, payload)
-    except Exception as exc:
-        error = to_api_error(exc)
-        try:
-            if error.status == 400:  # decided by the body alone: the same body gets the same answer
-                claimed.save(error.status, error.body())
-            else:  # may succeed later (credits, limits, a server fault): free the key
-                claimed.release()
-        except idempotency.InProgress:
-            pass
-        raise
-    return payload
 
 
 # What either submit endpoint can answer besides the common errors (documented per endpoint).
@@ -180,17 +85,17 @@ SUBMIT_ERRORS = (
 )
 def generate(request: ApiRequest) -> Any:
     """Charge for and queue one image. Poll `GET /v1/images/{task_id}` or take the webhook."""
-    body = _json_object(request)
+    body = json_object(request)
 
     def work() -> dict[str, Any]:
         spec = specs.build_spec(body, require_model=True)
-        team = _team(request, body.get("team"))
+        team = team_of(request, body.get("team"))
         submitted = services.submit(
-            user=request.auth.user, spec=spec, api_key=request.auth, team=team, public_base_url=_base_url(request)
+            user=request.auth.user, spec=spec, api_key=request.auth, team=team, public_base_url=base_url(request)
         )
         return shapes.accepted(submitted)
 
-    return _once(request, "images.generate", body, work)
+    return once(request, "images.generate", body, work)
 
 
 @api.post(
@@ -208,7 +113,7 @@ def generate(request: ApiRequest) -> Any:
 )
 def generate_batch(request: ApiRequest) -> Any:
     """Charge for and queue every item, or none. Items not finished in 5 minutes fail and are refunded."""
-    body = _json_object(request)
+    body = json_object(request)
 
     def work() -> dict[str, Any]:
         items = body.get("generations")
@@ -224,18 +129,18 @@ def generate_batch(request: ApiRequest) -> Any:
                 where = f"generations[{index}]" + (f".{exc.field}" if exc.field != "body" else "")
                 raise specs.SpecError(exc.code, exc.field, f"{where}: {exc.message}") from exc
         webhook_url = specs.clean_webhook_url(body.get("webhook_url"))
-        team = _team(request, body.get("team"))
+        team = team_of(request, body.get("team"))
         submitted = services.submit_batch(
             user=user,
             specs_=specs_,
             webhook_url=webhook_url,
             api_key=request.auth,
             team=team,
-            public_base_url=_base_url(request),
+            public_base_url=base_url(request),
         )
         return shapes.batch_accepted(submitted)
 
-    return _once(request, "images.batch", body, work)
+    return once(request, "images.batch", body, work)
 
 
 @api.get(
@@ -249,7 +154,64 @@ def generate_batch(request: ApiRequest) -> Any:
 def get_batch(request: ApiRequest, batch_id: str) -> Any:
     """`completed` once every item has finished; failed items say why and are refunded."""
     batch = selectors.batch_for_user(request.auth.user, batch_id)
-    return shapes.batch_status(batch, selectors.batch_items(batch), _base_url(request))
+    return shapes.batch_status(batch, selectors.batch_items(batch), base_url(request))
+
+
+@api.post(
+    "/images/batch/{batch_id}/cancel",
+    tags=["batches"],
+    operation_id="cancelBatch",
+    summary="Cancel a batch's unfinished images and refund them",
+    **documented(BatchCanceled, "not_found", "not_cancelable", "forbidden"),
+)
+def cancel_batch(request: ApiRequest, batch_id: str) -> Any:
+    """Studio addition. Finished items keep their images and charges; a batch with nothing left
+    to cancel answers 409 `not_cancelable` (so a second call changes nothing)."""
+    user = request.auth.user
+    result = services.cancel_batch(user=user, batch=selectors.batch_for_user(user, batch_id))
+    user.refresh_from_db(fields=["credits"])
+    items = selectors.batch_items(result.batch)
+    return shapes.batch_canceled(result, items, base_url(request), credits_remaining=user.credits)
+
+
+@api.get(
+    "/images/batch/{batch_id}/events",
+    tags=["batches"],
+    operation_id="streamBatch",
+    summary="A batch's progress as server-sent events",
+    auth=POLLING_AUTH,
+    **streamed(
+        "`progress` (the batch's status) whenever an item moves on, then `completed` or `canceled`.",
+        "not_found",
+        events=("progress", "completed", "canceled"),
+        data=BatchStatus,
+    ),
+)
+def stream_batch(request: ApiRequest, batch_id: str) -> Any:
+    """Studio addition: `GET /v1/images/batch/{batch_id}` pushed as it changes; counted as one status poll."""
+    last = events.last_event_id(request.headers.get(events.LAST_EVENT_ID))
+    return events.batch_events(
+        user=request.auth.user, batch_id=batch_id, base_url=base_url(request), last_event_id=last
+    )
+
+
+@api.get(
+    "/images/{task_id}/events",
+    tags=["images"],
+    operation_id="streamImage",
+    summary="An image's progress as server-sent events",
+    auth=POLLING_AUTH,
+    **streamed(
+        "`progress`, then `completed`, `failed` or `canceled`; each carries GET /v1/images/{task_id}'s body.",
+        "not_found",
+        events=("progress", *events.TERMINAL_IMAGE_EVENTS),
+        data=Image,
+    ),
+)
+def stream_image(request: ApiRequest, task_id: str) -> Any:
+    """Studio addition: `GET /v1/images/{task_id}` pushed as it changes; counted as one status poll."""
+    last = events.last_event_id(request.headers.get(events.LAST_EVENT_ID))
+    return events.image_events(user=request.auth.user, task_id=task_id, base_url=base_url(request), last_event_id=last)
 
 
 @api.get(
@@ -275,7 +237,7 @@ def list_images(request: ApiRequest) -> Any:
         known = ", ".join(selectors.STATUS_FILTERS)
         raise ApiError("invalid_status", f"status must be one of {known}, not {status!r}.")
     user = request.auth.user
-    workspace = teams.workspace_of_team(user, _team(request, request.GET.get("team")))
+    workspace = teams.workspace_of_team(user, team_of(request, request.GET.get("team")))
     page = selectors.history(
         user, workspace=workspace, limit=limit, cursor=request.GET.get("cursor") or None, status=status
     )
@@ -284,9 +246,9 @@ def list_images(request: ApiRequest) -> Any:
     for g in page.items:
         if g.batch_id:
             g.batch = batches[g.batch_id]
-    base_url = _base_url(request)
+    links_base = base_url(request)
     return {
-        "data": [shapes.image(g, base_url) for g in page.items],
+        "data": [shapes.image(g, links_base) for g in page.items],
         "next_cursor": page.next_cursor,
         "has_more": page.next_cursor is not None,
     }
@@ -303,7 +265,7 @@ def list_images(request: ApiRequest) -> Any:
 def get_image(request: ApiRequest, task_id: str) -> Any:
     """`processing` (progress, time left), `completed` (signed links valid 24 h), `failed` or `canceled`."""
     generation = selectors.generation_for_user(request.auth.user, task_id)
-    return shapes.image(generation, _base_url(request))
+    return shapes.image(generation, base_url(request))
 
 
 @api.post(
@@ -316,7 +278,7 @@ def get_image(request: ApiRequest, task_id: str) -> Any:
 def cancel_image(request: ApiRequest, task_id: str) -> Any:
     """Studio addition. An image that has already finished answers 409 `not_cancelable`."""
     user = request.auth.user
-    generation = services.cancel(generation=selectors.generation_for_user(user, task_id))
+    generation = services.cancel(user=user, generation=selectors.generation_for_user(user, task_id))
     user.refresh_from_db(fields=["credits"])
     return {**shapes.ended(generation), "credits_remaining": user.credits}
 

@@ -54,9 +54,11 @@ class InProgress(Exception):
 
 
 def clean_key(value: str) -> str:
-    """The key as sent, if it is 1-255 printable ASCII characters."""
-    key = value.strip()
-    if not key or len(key) > KEY_MAX_LENGTH or not all(" " <= ch <= "~" for ch in key):
+    """The key as sent, if it is 1-255 printable ASCII characters (not all spaces), without its end spaces.
+
+    Length and characters are checked on the value as sent, as /v1/openapi.json documents them."""
+    key = value.strip(" ")
+    if not key or len(value) > KEY_MAX_LENGTH or not all(" " <= ch <= "~" for ch in value):
         raise InvalidKey(f"Idempotency-Key must be 1 to {KEY_MAX_LENGTH} printable ASCII characters.")
     return key
 

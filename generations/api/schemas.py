@@ -57,22 +57,30 @@ class ErrorEnvelope(BaseModel):
 
 # --- Requests (described here, validated by specs.build_spec) ----------------------------
 
+NOT_BLANK = r"\S"  # specs.build_spec strips the prompt and refuses what is left empty
+# What specs.clean_webhook_url accepts: "" (none), or http(s), any case, with a host.
+WEBHOOK_URL = r"^([hH][tT][tT][pP][sS]?://[^/?#]+[\s\S]*)?$"
+
 
 class GenerateRequest(BaseModel):
     model: str = Field(
         min_length=1, description="Model identifier (see GET /v1/models).", examples=[specs.DEFAULT_MODEL]
     )
     prompt: str = Field(
-        min_length=1, max_length=specs.PROMPT_MAX_LENGTH, description="Text description (max 1000 characters)."
+        min_length=1,
+        max_length=specs.PROMPT_MAX_LENGTH,
+        pattern=NOT_BLANK,
+        description="Text description (max 1000 characters, not only spaces).",
     )
-    aspect_ratio: AspectRatio = Field(
+    # null, like an omitted field, means the default (specs.build_spec reads them so).
+    aspect_ratio: AspectRatio | None = Field(
         specs.DEFAULT_ASPECT_RATIO,
         description="Output aspect ratio: "
         + ", ".join(f"{ratio} ({w}x{h})" for ratio, (w, h) in specs.ASPECT_RATIOS.items())
         + ".",
     )
-    deep_thinking: bool = Field(False, description="Enable deep thinking mode (no extra credits).")
-    style: str = Field(
+    deep_thinking: bool | None = Field(False, description="Enable deep thinking mode (no extra credits).")
+    style: str | None = Field(
         specs.DEFAULT_STYLE,
         max_length=specs.STYLE_DESCRIPTION_MAX,
         description="A preset (" + ", ".join(specs.STYLES) + ") or a short description.",
@@ -89,12 +97,23 @@ class GenerateRequest(BaseModel):
         description="Studio addition: what the image should avoid (max 1000 characters). Sent to engines that "
         "take one (diffusers); recorded with the image for every engine.",
     )
-    webhook_url: str | None = Field(None, description="URL for the completion notification (http or https).")
+    webhook_url: str | None = Field(
+        None,
+        max_length=specs.WEBHOOK_URL_MAX_LENGTH,
+        pattern=WEBHOOK_URL,
+        description="URL for the completion notification (absolute, http or https).",
+    )
     metadata: dict[str, Any] | None = Field(None, description="Custom metadata (returned with results), max 8 KB.")
     team: str | None = Field(
         None,
         description="Studio addition: a team's id (`team_…`) to generate into; you must be its editor or owner. "
         "The team's members see the image; the credits are yours.",
+    )
+    embed_parameters: bool | None = Field(
+        None,
+        description="Studio addition: false leaves the prompt and parameters out of the image files (the PNG's "
+        "`parameters` and JSON chunks, the WebP's XMP); the Content Credentials and the IPTC digital source type "
+        "stay. Omitted: the account's setting (Settings, Privacy), on by default.",
     )
 
 
@@ -102,7 +121,12 @@ class BatchRequest(BaseModel):
     generations: list[GenerateRequest] = Field(
         min_length=1, max_length=specs.BATCH_MAX_ITEMS, description="1 to 50 generations (fewer on smaller tiers)."
     )
-    webhook_url: str | None = Field(None, description="Applies to every generation that sets none of its own.")
+    webhook_url: str | None = Field(
+        None,
+        max_length=specs.WEBHOOK_URL_MAX_LENGTH,
+        pattern=WEBHOOK_URL,
+        description="Applies to every generation that sets none of its own.",
+    )
     team: str | None = Field(
         None, description="Studio addition: a team's id (`team_…`) to generate the whole batch into."
     )
@@ -132,6 +156,14 @@ class ModelInfo(BaseModel):
     neural: bool = Field(description="Whether the engine is a neural image model.")
     price_credits: int = Field(description="Credits per image.")
     default: bool = Field(description="The model a request without `model` would get in the studio.")
+    upstream_model: str | None = Field(
+        description="The model the engine really runs: the upstream id it sends as `model` (ark, openai), the "
+        "local diffusers folder's model, or null for an engine that is no model (typeset)."
+    )
+    deep_thinking: str = Field(description="What `deep_thinking: true` does with this model, in a sentence.")
+    exact_text: bool = Field(
+        default=False, description="Quoted text is drawn exactly by Studio's typesetter over the engine's picture."
+    )
 
 
 class ModelList(BaseModel):
@@ -266,3 +298,9 @@ class BatchStatus(BaseModel):
         description="Studio addition: seconds until the last image finishes, from the queue ahead and measured render times."
     )
     created_at: Timestamp
+
+
+class BatchCanceled(BatchStatus):
+    canceled: int = Field(description="How many items this call canceled (each refunded in full).")
+    credits_refunded: int = Field(description="Credits this call gave back, to whoever submitted the batch.")
+    credits_remaining: int = Field(description="The caller's balance after the refunds.")
