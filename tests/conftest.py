@@ -16,6 +16,7 @@ from django.db import connection
 from accounts import services as account_services
 from accounts.models import User
 from generations import forecast, storage
+from tests.backends import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 _names = itertools.count(1)
@@ -161,3 +162,28 @@ def start_worker(worker_env, tmp_path) -> Iterator[Callable[..., WorkerProcess]]
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def start_web(worker_env, tmp_path) -> Iterator[Callable[..., str]]:
+    """start_web(threads=4, **env): a real gunicorn (one process) on the test database; its
+    base URL once it answers. Every one is stopped after the test."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(threads: int = 4, **extra_env: str) -> str:
+        port = free_port()
+        log = (tmp_path / f"web-{port}.log").open("wb")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "studio.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--threads", str(threads)],
+            cwd=ROOT, env={**worker_env, "WEB_THREADS": str(threads), **extra_env}, stdout=log,
+            stderr=subprocess.STDOUT,
+        ))  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        wait_until_serving(url)
+        return url
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(20)

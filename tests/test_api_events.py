@@ -20,8 +20,7 @@ from generations import services
 from generations.api import events
 from generations.models import Batch, Generation
 from tests.api_support import MODEL, Account, assert_error, generate, render
-from tests.backends import free_port
-from tests.conftest import ROOT, wait_for, wait_until_serving
+from tests.conftest import ROOT, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -304,33 +303,10 @@ def test_the_document_describes_the_streams_and_their_replies(anonymous, account
     assert "204" in op["responses"] and read(acct.http, f"/images/{task_id}/events", last=end).status == 204
 
 
-@pytest.fixture
-def gunicorn(worker_env, tmp_path) -> Iterator[Callable[..., str]]:
-    """gunicorn(threads, **env): a real web server (one process) on the test database; stopped after the test."""
-    procs: list[subprocess.Popen] = []
-
-    def start(threads: int, **env: str) -> str:
-        port = free_port()
-        log = (tmp_path / f"web-{port}.log").open("wb")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "studio.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--threads", str(threads)],
-            cwd=ROOT, env={**worker_env, "WEB_THREADS": str(threads), **env}, stdout=log, stderr=subprocess.STDOUT,
-        ))  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        wait_until_serving(url)
-        return url
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(20)
-
-
-def test_open_streams_leave_gunicorn_threads_for_other_requests(account, gunicorn):
+def test_open_streams_leave_gunicorn_threads_for_other_requests(account, start_web):
     acct = account()
     task_ids = [submitted(acct) for _ in range(3)]  # no worker: each stays queued, its stream open
-    url = gunicorn(4, STUDIO_EVENTS_KEEPALIVE_SECONDS="0.2", STUDIO_EVENTS_MAX_SECONDS="120")
+    url = start_web(4, STUDIO_EVENTS_KEEPALIVE_SECONDS="0.2", STUDIO_EVENTS_MAX_SECONDS="120")
     auth = {"Authorization": f"Bearer {acct.key}"}
     with (
         httpx.Client(base_url=f"{url}/v1", headers=auth, timeout=10) as http,

@@ -10,9 +10,6 @@ reports every image completed, each charged once.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -24,8 +21,7 @@ from accounts import ledger
 from accounts import services as account_services
 from accounts.models import LedgerEntry
 from generations.models import Generation
-from tests.backends import free_port
-from tests.conftest import ROOT, wait_for, wait_until_serving
+from tests.conftest import wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -39,35 +35,13 @@ pytestmark = [
 SLOW = json.dumps({"seedream-5.0-lite": {"engine": "fake", "options": {"step_delay": 0.4}}})
 
 
-@pytest.fixture
-def web_node(worker_env, tmp_path) -> Iterator[Callable[[], str]]:
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start() -> str:
-        port = free_port()
-        log = (tmp_path / f"web-{port}.log").open("wb")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "studio.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--threads", "4"],
-            cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT,
-        ))  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        wait_until_serving(url)
-        return url
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(20)
-
-
-def test_two_web_nodes_three_workers_one_killed_nothing_lost(make_user, web_node, start_worker):
+def test_two_web_nodes_three_workers_one_killed_nothing_lost(make_user, start_web, start_worker):
     user = make_user(tier="pro", credits=1000)
     _, key = account_services.create_api_key(user=user, name="many machines")
     auth = {"Authorization": f"Bearer {key}"}
     renderers = [start_worker(STUDIO_MODELS_JSON=SLOW, WORKER_QUEUES="render") for _ in range(3)]
     notifier = start_worker(WORKER_QUEUES="webhooks,default", WITH_BEAT="1")
-    web_a, web_b = web_node(), web_node()
+    web_a, web_b = start_web(), start_web()
 
     requests = [{"model": "seedream-5.0-lite", "prompt": f"Node test {i}"} for i in range(9)]
     accepted = httpx.post(f"{web_a}/v1/images/batch", json={"generations": requests}, headers=auth, timeout=30)

@@ -14,7 +14,7 @@ import {
   SeedanceError,
   WaitTimeoutError,
 } from '../src/index.js';
-import { envelope, startFakeServer } from './fake-server.js';
+import { clientOf, envelope, startFakeServer } from './fake-server.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -26,19 +26,7 @@ before(async () => {
 });
 after(() => server.close());
 
-function client(options = {}) {
-  server.requests.length = 0;
-  const sleeps = [];
-  const c = new SeedanceClient({
-    apiKey: 'sk_test',
-    baseUrl: `${server.url}/v1`,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    ...options,
-  });
-  return { c, sleeps, requests: server.requests };
-}
+const client = (options = {}) => clientOf(server, options);
 
 const completed = (taskId, extra = {}) => ({
   task_id: taskId,

@@ -1,6 +1,8 @@
 // A tiny fake of the API on 127.0.0.1 for the unit tests: scripted replies, recorded requests.
 import http from 'node:http';
 
+import { SeedanceClient } from '../src/index.js';
+
 /**
  * Start a server that answers each request with `route(request)` -> {status, headers, json|body}.
  * `request` is {method, path, query, headers, body (parsed JSON or null)}; `cut: true` drops the
@@ -50,4 +52,19 @@ export async function startFakeServer(route) {
 /** The API's error envelope. */
 export function envelope(status, code, message, headers = {}) {
   return { status, headers, json: { error: { code, message, status } } };
+}
+
+/** A client of `server` that records its sleeps instead of waiting: { c, sleeps, requests }. */
+export function clientOf(server, options = {}) {
+  server.requests.length = 0;
+  const sleeps = [];
+  const c = new SeedanceClient({
+    apiKey: 'sk_test',
+    baseUrl: `${server.url}/v1`,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...options,
+  });
+  return { c, sleeps, requests: server.requests };
 }

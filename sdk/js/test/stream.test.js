@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { APIConnectionError, NotFoundError, SeedanceClient } from '../src/index.js';
-import { envelope, startFakeServer } from './fake-server.js';
+import { APIConnectionError, NotFoundError } from '../src/index.js';
+import { clientOf, envelope, startFakeServer } from './fake-server.js';
 
 let route = () => null;
 let server;
@@ -11,19 +11,7 @@ before(async () => {
 });
 after(() => server.close());
 
-function client(options = {}) {
-  server.requests.length = 0;
-  const sleeps = [];
-  const c = new SeedanceClient({
-    apiKey: 'sk_test',
-    baseUrl: `${server.url}/v1`,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    ...options,
-  });
-  return { c, sleeps, requests: server.requests };
-}
+const client = (options = {}) => clientOf(server, options);
 
 /** An event-stream reply: [id, name, data] events with keep-alives between, and an optional retry hint. */
 function sse(events, { retry, extra = '', cut = false } = {}) {
