@@ -34,6 +34,7 @@ from studio.prepared import Prepared
 DEFAULT_RENDER_SECONDS = 10.0
 SAMPLE = 50
 CACHE_SECONDS = 5.0
+SETTLED = 10  # renders a measurement must rest on before it is remembered
 # A queue longer than this is not played forward row by row: further back, places come from
 # one counting query and times from the average of the rows played.
 MAX_QUEUE_ROWS = 100
@@ -50,24 +51,28 @@ class Forecast:
     seconds_left: float
 
 
-def _cached(key: object, measure: Callable[[], float | None], default: float) -> float:
-    """`measure()`, remembered for `CACHE_SECONDS` in this process (a gallery poll asks once a
-    second); `default` while there is nothing to measure, which is not remembered: the
-    first render of a kind counts at once."""
+def _cached(key: object, measure: Callable[[], tuple[float, int] | None], default: float) -> float:
+    """`measure()` (a value and how many renders it rests on), remembered for `CACHE_SECONDS`
+    in this process (a gallery poll asks once a second) once it rests on `SETTLED` renders
+    or more; `default` while there is nothing to measure. Below `SETTLED` it is measured
+    afresh each time: the first renders of a fresh server (one slot seen so far, a cold first
+    render) must not speak for the next seconds, when the queue they describe has moved on."""
     hit = _measured.get(key)
     if hit and time.monotonic() - hit[1] < CACHE_SECONDS:
         return hit[0]
-    value = measure()
-    if value is None:
+    measured = measure()
+    if measured is None:
         return default
-    _measured[key] = (value, time.monotonic())
+    value, sample = measured
+    if sample >= SETTLED:
+        _measured[key] = (value, time.monotonic())
     return value
 
 
 def render_seconds(model: str, deep_thinking: bool) -> float:
     """Typical claim-to-completed seconds of this kind of image, from its last 50 completed renders."""
 
-    def measure() -> float | None:
+    def measure() -> tuple[float, int] | None:
         recent = (
             Generation.objects.filter(stage=Stage.COMPLETED, model=model, deep_thinking=deep_thinking)
             .exclude(started_at=None)
@@ -75,7 +80,7 @@ def render_seconds(model: str, deep_thinking: bool) -> float:
             .values_list("started_at", "finished_at")[:SAMPLE]
         )
         durations = [(done - began).total_seconds() for began, done in recent if began and done]
-        return statistics.median(durations) if durations else None
+        return (statistics.median(durations), len(durations)) if durations else None
 
     return _cached((model, deep_thinking), measure, DEFAULT_RENDER_SECONDS)
 
@@ -93,14 +98,15 @@ def _most_at_once(spans: list[tuple[datetime, datetime]]) -> int:
 def recent_slots() -> int:
     """How many renders ran side by side lately: the render slots that have been serving."""
 
-    def measure() -> float | None:
+    def measure() -> tuple[float, int] | None:
         recent = (
             Generation.objects.filter(stage=Stage.COMPLETED)
             .exclude(started_at=None)
             .order_by("-finished_at")
             .values_list("started_at", "finished_at")[:SAMPLE]
         )
-        return _most_at_once([(began, done) for began, done in recent if began and done]) or None
+        spans = [(began, done) for began, done in recent if began and done]
+        return (_most_at_once(spans), len(spans)) if spans else None
 
     return int(_cached("slots", measure, 1))
 

@@ -124,3 +124,24 @@ def test_a_batch_counts_finished_images_whole_and_rendering_ones_by_progress(use
     assert (overall.finished, overall.total) == (2, 4)
     assert overall.fraction == pytest.approx(2.5 / 4)
     assert round(overall.seconds_left) == 9  # 3 s left of the rendering one, then 6 s for the last
+
+
+def test_the_first_renders_of_a_fresh_server_do_not_speak_for_the_next_seconds(user):
+    """One render seen says one slot and its cold time; the second worker's first renders, a
+    moment later, must count at once (a five-second memory of the first said a 48-image batch
+    would take twice as long as it did)."""
+    start = timezone.now() - timedelta(seconds=30)
+    rendered(user, seconds=6, start=start)
+    assert (forecast.recent_slots(), forecast.render_seconds("seedream-5.0-lite", False)) == (1, 6)
+
+    for n in range(4):  # two workers now, side by side, each render 2 s
+        rendered(user, seconds=2, start=start + timedelta(seconds=6 + 2 * (n // 2)))
+    assert (forecast.recent_slots(), forecast.render_seconds("seedream-5.0-lite", False)) == (2, 2)
+
+
+def test_a_settled_measurement_is_remembered_for_a_few_seconds(user, django_assert_num_queries):
+    history(user, slots=2, seconds=3)
+    history(user, slots=2, seconds=3, hours_ago=2)  # twelve renders: enough to remember
+    assert forecast.recent_slots() == 2
+    with django_assert_num_queries(0):
+        assert forecast.recent_slots() == 2
