@@ -117,18 +117,19 @@ def _increment_in_database_cache(cache: BaseDatabaseCache, key: str, ttl: int) -
 
 
 def _increment_in_redis(cache: RedisCache, key: str, ttl: int) -> int:
-    """INCR and EXPIRE NX in one round trip (Django's `incr` takes two: EXISTS, then INCRBY).
+    """One INCR, and an EXPIRE after the INCR that made the counter (Django's `incr` takes two
+    round trips, EXISTS then INCRBY; a pipeline costs a client object per call, more than the trip).
 
-    Django's Redis cache stores integers as plain integers, so the counter reads back through
-    the cache API as well; EXPIRE NX sets the window's end once, when the counter is made.
+    Each minute has its own key, so a counter whose EXPIRE never came (its process died in
+    between) only lingers: it never counts against a later minute. Django's Redis cache
+    stores integers as plain integers, so the counter reads back through the cache API too.
     """
     name = cache.make_and_validate_key(key)
     client = cache._cache.get_client(name, write=True)  # Django's client for the key (its pool)
-    with client.pipeline(transaction=True) as pipe:
-        pipe.incr(name)
-        pipe.expire(name, ttl, nx=True)
-        count, _ = pipe.execute()
-    return int(count)
+    count = int(client.incr(name))
+    if count == 1:
+        client.expire(name, ttl)
+    return count
 
 
 def increment(key: str, ttl: int) -> int:

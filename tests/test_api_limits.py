@@ -163,3 +163,21 @@ def test_the_per_minute_limit_holds_across_two_server_processes(account, two_ser
     refused_window = windows[sent[-1][2]]
     assert [status for _, status in refused_window] == [200] * 10 + [429], sent
     assert {server for server, _ in refused_window[:10]} == {0, 1}
+
+
+def test_on_redis_a_minutes_counter_is_made_to_expire_once_and_counts_exactly(account):
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        pytest.skip("the scale-out cache: `python -m tests.backends`")
+    key = "studio:test-counter:1"
+    name = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(name, write=True)
+    client.delete(name)
+    assert [ratelimit.increment(key, ttl=120) for _ in range(3)] == [1, 2, 3]
+    assert 0 < client.ttl(name) <= 120  # set by the first hit, so the window's end never moves
+    client.expire(name, 7)
+    assert ratelimit.increment(key, ttl=120) == 4 and client.ttl(name) <= 7  # later hits leave it alone
+    assert cache.get(key) == 4  # readable through the cache API as well
