@@ -12,10 +12,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Expression, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import ledger, teams
@@ -110,27 +112,26 @@ def _new_generation(
     )
 
 
-# Every submit runs these two: compiled once (studio.prepared).
+def _in_flight_places() -> Expression:
+    """The places an account holds in its tier's concurrent allowance: each single image in
+    progress holds one, and so does each unfinished batch, whatever its size (the tier's
+    batch size bounds that)."""
+    singles = Generation.objects.filter(user=OuterRef("pk"), batch__isnull=True, stage__in=UNFINISHED)
+    batches = Batch.objects.filter(user=OuterRef("pk"), finished_at__isnull=True)
+
+    def count(rows: QuerySet[Any]) -> Expression:
+        return Coalesce(Subquery(rows.order_by().values("user").annotate(n=Count("pk")).values("n")), 0)
+
+    return count(singles) + count(batches)
+
+
+# Every submit runs these two, compiled once (studio.prepared). The count is its own statement,
+# after the lock: on PostgreSQL a statement that waited for a row lock still reads the other
+# tables as they were when it began, so counting in the locking statement could miss the
+# image that the submit it waited for had just committed.
 _LOCKED_USER = Prepared(lambda user_id: User.objects.select_for_update().filter(pk=user_id), "int")
 _IN_FLIGHT = Prepared(
-    lambda user_id: (
-        Generation.objects.filter(user_id=user_id, batch__isnull=True, stage__in=UNFINISHED)
-        .order_by()
-        .values("user")
-        .annotate(n=Count("pk"))
-        .values_list("n")
-    ),
-    "int",
-)
-_BATCHES_IN_FLIGHT = Prepared(
-    lambda user_id: (
-        Batch.objects.filter(user_id=user_id, finished_at__isnull=True)
-        .order_by()
-        .values("user")
-        .annotate(n=Count("pk"))
-        .values_list("n")
-    ),
-    "int",
+    lambda user_id: User.objects.filter(pk=user_id).annotate(n=_in_flight_places()).values_list("n"), "int"
 )
 
 
@@ -143,11 +144,8 @@ def _lock_user(user: User) -> User:
 
 
 def _check_concurrency(user: User) -> None:
-    """The tier's concurrent allowance: each single image in progress holds one place, and so
-    does each unfinished batch, whatever its size (the tier's batch size bounds that)."""
-    singles = _IN_FLIGHT.rows(user.pk)
-    batches = _BATCHES_IN_FLIGHT.rows(user.pk)
-    in_flight = (singles[0][0] if singles else 0) + (batches[0][0] if batches else 0)
+    """The tier's concurrent allowance, against the places `user` holds (`_in_flight_places`)."""
+    in_flight = _IN_FLIGHT.rows(user.pk)[0][0]
     limit = user.limits.concurrent
     if in_flight + 1 > limit:
         raise RateLimited(
