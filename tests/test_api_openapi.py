@@ -220,3 +220,13 @@ def test_the_request_schema_and_the_validation_agree_on_nulls_webhook_urls_and_b
             except specs.SpecError:
                 accepted = False
             assert schema.is_valid(body) == accepted, (name, value, accepted)
+
+
+def test_a_submits_429_declares_the_concurrency_headers_and_only_a_submits(openapi):
+    def headers(path: str, method: str) -> set[str]:
+        return set(openapi["paths"][path][method]["responses"]["429"].get("headers", {}))
+
+    for path in ("/v1/images/generate", "/v1/images/batch"):
+        assert {"X-Concurrency-Limit", "X-Concurrency-In-Flight", "Retry-After"} <= headers(path, "post")
+    assert "X-Concurrency-Limit" not in headers("/v1/images/{task_id}", "get")
+    assert openapi["components"]["headers"]["X-Concurrency-In-Flight"]["schema"] == {"type": "integer"}

@@ -188,3 +188,11 @@ def test_an_expiry_not_offered_falls_back_to_the_default(logged_in, user, days):
     g = make_generation(user)
     response = logged_in.post(reverse("generations:share", args=[g.public_id]), {"days": days}, headers=HX)
     assert "(7 days)" in response.content.decode()
+
+
+def test_the_shared_page_says_when_the_files_carry_no_parameters(logged_in, user):
+    g = make_generation(user, embed_parameters=False)
+    page = Client().get(path_of(make_link(logged_in, g))).content.decode()
+    assert "Parameters not embedded" in page
+    kept = make_generation(user)
+    assert "Parameters not embedded" not in Client().get(path_of(make_link(logged_in, kept))).content.decode()

@@ -26,6 +26,9 @@ BODY_ERRORS = ("invalid_json", "invalid_request", "request_too_large")
 IDEMPOTENCY_ERRORS = ("invalid_idempotency_key", "idempotency_in_progress")
 # On every reply to an authenticated request (see `api_errors.door`).
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Scope")
+# On a submit's 429 for what is in flight (see `api_errors`), beside the per-minute ones.
+CONCURRENCY_HEADERS = ("X-Concurrency-Limit", "X-Concurrency-In-Flight")
+SUBMITTING = ("generateImage", "generateBatch")
 
 HEADERS: dict[str, dict[str, Any]] = {
     "X-RateLimit-Limit": {
@@ -47,6 +50,16 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "integer"},
     },
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
+    "X-Concurrency-Limit": {
+        "description": "On a 429 for what is in flight (not for the minute's requests): how many images or "
+        "batches the tier may have unfinished at once.",
+        "schema": {"type": "integer"},
+    },
+    "X-Concurrency-In-Flight": {
+        "description": "On a 429 for what is in flight: how many the account has unfinished now (each "
+        "unfinished batch counts as one).",
+        "schema": {"type": "integer"},
+    },
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored reply to an earlier request with the same Idempotency-Key.",
         "schema": {"type": "string", "enum": ["true"]},
@@ -270,6 +283,9 @@ class StudioOpenAPI(NinjaAPI):
                     reply["headers"] = dict(rate)
                     if int(status) in (429, 503):
                         reply["headers"]["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+                    if int(status) == 429 and operation.get("operationId") in SUBMITTING:
+                        for name in CONCURRENCY_HEADERS:
+                            reply["headers"][name] = {"$ref": f"#/components/headers/{name}"}
                     if int(status) == 200 and any(p["name"] == "Idempotency-Key" for p in operation["parameters"]):
                         reply["headers"]["Idempotent-Replayed"] = {"$ref": "#/components/headers/Idempotent-Replayed"}
         _add_links(schema)
