@@ -75,6 +75,15 @@ def backwards(apps, schema_editor):
     _execute(schema_editor, BACKWARD)
 
 
+def restore_after_rebuild(apps, schema_editor):
+    """For a later migration that makes SQLite rebuild generations_generation (adding a column
+    does), which drops these triggers with the old table: create them again and rebuild the
+    FTS table. PostgreSQL adds columns in place; its generated tsvector column is untouched."""
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in SQLITE_BACKWARD + SQLITE_FORWARD:
+            schema_editor.execute(sql, params=None)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("generations", "0006_public_base_url"),

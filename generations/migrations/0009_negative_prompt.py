@@ -12,13 +12,6 @@ from django.db import migrations, models
 _search = import_module("generations.migrations.0007_prompt_search")
 
 
-def restore_prompt_search(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return  # PostgreSQL adds a column in place; its generated tsvector column is untouched
-    for sql in _search.SQLITE_BACKWARD + _search.SQLITE_FORWARD:
-        schema_editor.execute(sql, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("generations", "0008_stage_finished_index"),
@@ -30,5 +23,5 @@ class Migration(migrations.Migration):
             name="negative_prompt",
             field=models.TextField(blank=True, default="", help_text="What the image should avoid."),
         ),
-        migrations.RunPython(restore_prompt_search, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(_search.restore_after_rebuild, migrations.RunPython.noop, elidable=False),
     ]

@@ -12,13 +12,6 @@ from django.db import migrations, models
 _search = import_module("generations.migrations.0007_prompt_search")
 
 
-def restore_prompt_search(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return  # PostgreSQL adds a column in place; its generated tsvector column is untouched
-    for sql in _search.SQLITE_BACKWARD + _search.SQLITE_FORWARD:
-        schema_editor.execute(sql, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("generations", "0009_negative_prompt"),
@@ -33,5 +26,5 @@ class Migration(migrations.Migration):
                 help_text="Whether the files carry the prompt and parameters (the provenance marking is always there).",
             ),
         ),
-        migrations.RunPython(restore_prompt_search, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(_search.restore_after_rebuild, migrations.RunPython.noop, elidable=False),
     ]
