@@ -41,6 +41,11 @@ def spec(**overrides: Any) -> specs.Spec:
     return specs.build_spec(data)
 
 
+def engine_spec(**fields: Any) -> specs.Spec:
+    """A Spec as a worker hands it to an engine (already validated): a fixed prompt and seed."""
+    return specs.Spec(**{"model": "seedream-5.0-lite", "prompt": "A lighthouse at dusk", "seed": 42, **fields})
+
+
 @contextlib.contextmanager
 def broker_refusing_messages() -> Iterator[None]:
     """The embedded broker's folder replaced by a file; Redis refusing LPUSH (how kombu publishes)."""

@@ -20,6 +20,7 @@ from werkzeug import Request, Response
 from generations.engines import EngineError
 from generations.engines.ark import ArkEngine, default_model
 from generations.specs import Spec
+from tests.helpers import engine_spec as spec
 
 KEY = "sk-ark-test-0123456789-SECRET"
 COLOUR = (40, 90, 200)
@@ -66,10 +67,6 @@ def fake_modelark(request: Request) -> Response:
     data = base64.b64encode(encoded((int(width), int(height)), image_format)).decode()
     reply = {"model": body["model"], "data": [{"b64_json": data, "size": body["size"]}], "usage": {}}
     return Response(json.dumps(reply), content_type="application/json")
-
-
-def spec(**fields: object) -> Spec:
-    return Spec(**{"model": "seedream-5.0-lite", "prompt": "A lighthouse at dusk", "seed": 42, **fields})
 
 
 def render(httpserver, the_spec: Spec | None = None, **options: object):

@@ -19,6 +19,7 @@ from werkzeug import Request, Response
 from generations.engines import EngineError
 from generations.engines.openai_compat import OpenAICompatEngine
 from generations.specs import ASPECT_RATIOS, Spec
+from tests.helpers import engine_spec as spec
 
 KEY = "sk-openai-test-0123456789-SECRET"
 ENDPOINT = "/v1/images/generations"
@@ -84,10 +85,6 @@ def fake_openai(request: Request) -> Response:
     Image.new("RGB", (int(width), int(height)), (10, 120, 60)).save(out, "PNG")
     reply = {"created": 1, "data": [{"b64_json": base64.b64encode(out.getvalue()).decode()}]}
     return Response(json.dumps(reply), content_type="application/json")
-
-
-def spec(**fields: object) -> Spec:
-    return Spec(**{"model": "seedream-5.0-lite", "prompt": "A lighthouse at dusk", "seed": 42, **fields})
 
 
 def render(httpserver, the_spec: Spec | None = None, **options: object):
